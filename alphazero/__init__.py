@@ -1,0 +1,1 @@
+"""Iterate, and the product: shared contracts (config, network, checkpoints) and what users run."""

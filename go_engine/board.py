@@ -1,0 +1,762 @@
+"""Batched Go positions and the compiled rules kernels: play, legality, area scoring, random games.
+
+State layout (KataGo's board, batched as pgx does): every array has a leading batch axis ``B`` and
+the board is flat with a one-point wall border (see ``coords``: ``P = (n+2)**2`` points). Chains
+are circular linked lists (``chain_next``) whose stones all point at one head (``chain_head``);
+the head stores the chain's liberty count, size and Zobrist xor. A single game is a batch of one.
+
+Kernels named ``*_row`` act on one row and are what other compiled code (the search) calls;
+``play_row_assume_legal`` has the precondition in its name. Rule choices arrive as integers
+(``rules.KoRule`` / ``rules.SuicideRule`` values), never as objects.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from go_engine import coords
+from go_engine.rules import KoRule, Rules, SuicideRule
+
+EMPTY = 0
+BLACK = 1
+WHITE = 2
+WALL = 3
+NO_POINT = -1  # sentinel for "no ko point" / "pass"
+
+# Move status codes returned by ``move_status_row``.
+LEGAL = 0
+OCCUPIED = 1
+SUICIDE = 2
+KO_FORBIDDEN = 3  # forbidden only by the ko rule (simple ko or superko)
+GAME_OVER = 4
+
+# Rule choices as plain integers (frozen into the compiled kernels).
+KO_SIMPLE = int(KoRule.SIMPLE)
+KO_POSITIONAL = int(KoRule.POSITIONAL)
+KO_SITUATIONAL = int(KoRule.SITUATIONAL)
+SUICIDE_FORBIDDEN = int(SuicideRule.FORBIDDEN)
+SUICIDE_ALLOWED = int(SuicideRule.ALLOWED)
+
+MAX_POINTS = coords.num_points(coords.MAX_SIZE)
+
+
+def _zobrist_table() -> np.ndarray:
+    rng = np.random.default_rng(0x60_2019)
+    table = rng.integers(1, 2**63 - 1, size=(4, MAX_POINTS + 1), dtype=np.int64).astype(np.uint64)
+    table[EMPTY] = 0
+    table[WALL] = 0
+    return table
+
+
+# Row 0 (EMPTY) and 3 (WALL) are zero; the last column of row BLACK is the side-to-move key and
+# the last column of row WHITE the base key of an empty board (so no position hashes to 0, the
+# empty sentinel of the superko set).
+ZOBRIST = _zobrist_table()  # [4, MAX_POINTS + 1] uint64, constant
+SIDE_KEY = ZOBRIST[BLACK, MAX_POINTS]
+BASE_KEY = ZOBRIST[WHITE, MAX_POINTS]
+
+
+class BoardState(NamedTuple):
+    """A batch of positions. Scalars per game are ``[B]`` arrays so the tuple stays immutable."""
+
+    board: np.ndarray  # [B, P] int8      EMPTY/BLACK/WHITE/WALL
+    chain_head: np.ndarray  # [B, P] int16  head point of the stone's chain (stones only)
+    chain_next: np.ndarray  # [B, P] int16  next stone of the circular chain list
+    chain_libs: np.ndarray  # [B, P] int16  liberties (valid at heads)
+    chain_size: np.ndarray  # [B, P] int16  stones (valid at heads)
+    chain_hash: np.ndarray  # [B, P] uint64 xor of the chain stones' Zobrist keys (at heads)
+    to_play: np.ndarray  # [B] int8        BLACK or WHITE
+    ko_point: np.ndarray  # [B] int16      point the side to move may not take back (simple ko), or NO_POINT
+    passes: np.ndarray  # [B] int8         consecutive passes
+    num_moves: np.ndarray  # [B] int32     moves played, passes included
+    pos_hash: np.ndarray  # [B] uint64     Zobrist hash of the stones (plus BASE_KEY)
+    seen: np.ndarray  # [B, S] uint64      open-addressed set of superko keys; 0 = empty slot
+    history: np.ndarray  # [B, K, P] int8  last K boards, ring indexed by num_moves % K (features)
+    komi: np.ndarray  # [B] float32
+    done: np.ndarray  # [B] bool           two passes, resignation or the move cap
+    resigned: np.ndarray  # [B] int8       colour that resigned, or EMPTY
+    last_move: np.ndarray  # [B] int16     last action played, or -1 at the start
+
+    @property
+    def batch_size(self) -> int:
+        return self.board.shape[0]
+
+    @property
+    def size(self) -> int:
+        return int(round(np.sqrt(self.board.shape[1]))) - 2
+
+
+def default_capacity(n: int) -> int:
+    """Moves a game may last when the rules set no cap (4 n^2: far beyond any real game)."""
+    return 4 * n * n
+
+
+def move_cap(rules: Rules, n: int) -> int:
+    return rules.max_moves if rules.max_moves is not None else default_capacity(n)
+
+
+def new_state(batch: int, n: int, komi: float | np.ndarray = 7.5, history: int = 8, max_moves: int | None = None) -> BoardState:
+    """Empty boards, black to move. ``max_moves`` sizes the superko set (defaults to ``default_capacity``)."""
+    coords.check_size(n)
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    if history < 1:
+        raise ValueError(f"history must be >= 1, got {history}")
+    cap = max_moves if max_moves is not None else default_capacity(n)
+    slots = 1
+    while slots < 2 * (cap + n * n + 2):
+        slots *= 2
+    P = coords.num_points(n)
+    state = BoardState(
+        board=np.zeros((batch, P), np.int8),
+        chain_head=np.zeros((batch, P), np.int16),
+        chain_next=np.zeros((batch, P), np.int16),
+        chain_libs=np.zeros((batch, P), np.int16),
+        chain_size=np.zeros((batch, P), np.int16),
+        chain_hash=np.zeros((batch, P), np.uint64),
+        to_play=np.zeros(batch, np.int8),
+        ko_point=np.zeros(batch, np.int16),
+        passes=np.zeros(batch, np.int8),
+        num_moves=np.zeros(batch, np.int32),
+        pos_hash=np.zeros(batch, np.uint64),
+        seen=np.zeros((batch, slots), np.uint64),
+        history=np.zeros((batch, history, P), np.int8),
+        komi=np.zeros(batch, np.float32),
+        done=np.zeros(batch, np.bool_),
+        resigned=np.zeros(batch, np.int8),
+        last_move=np.zeros(batch, np.int16),
+    )
+    state.komi[:] = komi
+    reset(state)
+    return state
+
+
+def state_for(rules: Rules, batch: int, n: int, history: int = 8) -> BoardState:
+    return new_state(batch, n, komi=rules.komi, history=history, max_moves=move_cap(rules, n))
+
+
+@njit(cache=True)
+def reset_row(s: BoardState, b: int) -> None:
+    """Empty board, black to move (komi kept)."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    for p in range(P):
+        r = p // W
+        c = p % W
+        s.board[b, p] = WALL if (r == 0 or c == 0 or r == W - 1 or c == W - 1) else EMPTY
+        s.chain_head[b, p] = 0
+        s.chain_next[b, p] = 0
+        s.chain_libs[b, p] = 0
+        s.chain_size[b, p] = 0
+        s.chain_hash[b, p] = 0
+    s.to_play[b] = BLACK
+    s.ko_point[b] = NO_POINT
+    s.passes[b] = 0
+    s.num_moves[b] = 0
+    s.pos_hash[b] = BASE_KEY
+    s.seen[b, :] = 0
+    s.done[b] = False
+    s.resigned[b] = EMPTY
+    s.last_move[b] = -1
+    for k in range(s.history.shape[1]):
+        for p in range(P):
+            s.history[b, k, p] = s.board[b, p]
+    _seen_insert(s, b, s.pos_hash[b])  # black to move: the same key under every ko rule
+
+
+@njit(cache=True, parallel=True)
+def _reset_all(s: BoardState) -> None:
+    for b in prange(s.board.shape[0]):
+        reset_row(s, b)
+
+
+def reset(state: BoardState) -> None:
+    _reset_all(state)
+
+
+@njit(cache=True)
+def copy_row(src: BoardState, bs: int, dst: BoardState, bd: int) -> None:
+    """Copy game ``bs`` of ``src`` into row ``bd`` of ``dst`` (same board size and capacity)."""
+    dst.board[bd, :] = src.board[bs, :]
+    dst.chain_head[bd, :] = src.chain_head[bs, :]
+    dst.chain_next[bd, :] = src.chain_next[bs, :]
+    dst.chain_libs[bd, :] = src.chain_libs[bs, :]
+    dst.chain_size[bd, :] = src.chain_size[bs, :]
+    dst.chain_hash[bd, :] = src.chain_hash[bs, :]
+    dst.to_play[bd] = src.to_play[bs]
+    dst.ko_point[bd] = src.ko_point[bs]
+    dst.passes[bd] = src.passes[bs]
+    dst.num_moves[bd] = src.num_moves[bs]
+    dst.pos_hash[bd] = src.pos_hash[bs]
+    dst.seen[bd, :] = src.seen[bs, :]
+    dst.history[bd, :, :] = src.history[bs, :, :]
+    dst.komi[bd] = src.komi[bs]
+    dst.done[bd] = src.done[bs]
+    dst.resigned[bd] = src.resigned[bs]
+    dst.last_move[bd] = src.last_move[bs]
+
+
+def take_rows(state: BoardState, rows) -> BoardState:
+    """A new state holding copies of the given rows (numpy fancy indexing)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return BoardState(*(np.ascontiguousarray(field[rows]) for field in state))
+
+
+# ---- hashing and the superko set --------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _rule_key(pos_hash: np.uint64, next_to_play: int, ko_rule: int) -> np.uint64:
+    # Key of a position in the superko set: the stones, plus the side to move for situational superko.
+    if ko_rule == KO_SITUATIONAL and next_to_play == WHITE:
+        return pos_hash ^ SIDE_KEY
+    return pos_hash
+
+
+@njit(cache=True)
+def _seen_insert(s: BoardState, b: int, key: np.uint64) -> None:
+    mask = s.seen.shape[1] - 1
+    i = np.int64(key & np.uint64(mask))
+    while True:
+        k = s.seen[b, i]
+        if k == 0:
+            s.seen[b, i] = key
+            return
+        if k == key:
+            return
+        i = (i + 1) & mask
+
+
+@njit(cache=True)
+def _seen_contains(s: BoardState, b: int, key: np.uint64) -> bool:
+    mask = s.seen.shape[1] - 1
+    i = np.int64(key & np.uint64(mask))
+    while True:
+        k = s.seen[b, i]
+        if k == 0:
+            return False
+        if k == key:
+            return True
+        i = (i + 1) & mask
+
+
+@njit(cache=True)
+def _rebuild_seen_row(s: BoardState, b: int, ko_rule: int) -> None:
+    # Only the current position is known after a setup (handicap placement, a loaded SGF).
+    s.seen[b, :] = 0
+    _seen_insert(s, b, _rule_key(s.pos_hash[b], s.to_play[b], ko_rule))
+
+
+# ---- legality ------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def move_status_row(s: BoardState, b: int, p: int, ko_rule: int, suicide_rule: int) -> int:
+    """Why a move by the side to move at point ``p`` is (il)legal: LEGAL, OCCUPIED, SUICIDE,
+    KO_FORBIDDEN or GAME_OVER. ``p == NO_POINT`` is a pass, legal until the game is over."""
+    if s.done[b]:
+        return GAME_OVER
+    if p == NO_POINT:
+        return LEGAL
+    if s.board[b, p] != EMPTY:
+        return OCCUPIED
+    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    me = s.to_play[b]
+    opp = 3 - me
+    has_liberty = False
+    captures = False
+    own_neighbor = False
+    heads = np.empty(4, np.int16)
+    nheads = 0
+    new_hash = s.pos_hash[b] ^ ZOBRIST[me, p]
+    for d in range(4):
+        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+        c = s.board[b, q]
+        if c == EMPTY:
+            has_liberty = True
+        elif c == me:
+            own_neighbor = True
+            if s.chain_libs[b, s.chain_head[b, q]] > 1:
+                has_liberty = True
+        elif c == opp:
+            h = s.chain_head[b, q]
+            if s.chain_libs[b, h] == 1:
+                dup = False
+                for i in range(nheads):
+                    if heads[i] == h:
+                        dup = True
+                if not dup:
+                    heads[nheads] = h
+                    nheads += 1
+                    new_hash ^= s.chain_hash[b, h]
+                    captures = True
+    suicide = not has_liberty and not captures
+    if suicide:
+        # Single-stone suicide is never legal; multi-stone suicide only when allowed.
+        if suicide_rule != SUICIDE_ALLOWED or not own_neighbor:
+            return SUICIDE
+        # The stone and every adjacent own chain are removed.
+        new_hash = s.pos_hash[b]
+        for d in range(4):
+            q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+            if s.board[b, q] == me:
+                h = s.chain_head[b, q]
+                dup = False
+                for i in range(nheads):
+                    if heads[i] == h:
+                        dup = True
+                if not dup:
+                    heads[nheads] = h
+                    nheads += 1
+                    new_hash ^= s.chain_hash[b, h]
+    if ko_rule == KO_SIMPLE:
+        if p == s.ko_point[b]:
+            return KO_FORBIDDEN
+        return LEGAL
+    if _seen_contains(s, b, _rule_key(new_hash, opp, ko_rule)):
+        return KO_FORBIDDEN
+    return LEGAL
+
+
+@njit(cache=True)
+def legal_row(s: BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> int:
+    """Fill ``out`` ([A] bool, pass last) with the legal moves of game ``b``; return how many."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    count = 0
+    for a in range(n * n):
+        p = (a // n + 1) * W + a % n + 1
+        ok = s.board[b, p] == EMPTY and move_status_row(s, b, p, ko_rule, suicide_rule) == LEGAL
+        out[a] = ok
+        count += ok
+    out[n * n] = not s.done[b]
+    count += not s.done[b]
+    return count
+
+
+@njit(cache=True, parallel=True)
+def _legal_all(s: BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
+    for b in prange(s.board.shape[0]):
+        legal_row(s, b, ko_rule, suicide_rule, out[b])
+
+
+def legal_mask(state: BoardState, rules: Rules) -> np.ndarray:
+    """``[B, A] bool`` legal moves (pass last); all false in finished games."""
+    n = state.size
+    out = np.zeros((state.batch_size, n * n + 1), np.bool_)
+    _legal_all(state, int(rules.ko), int(rules.suicide), out)
+    return out
+
+
+# ---- playing -----------------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _is_liberty_of(s: BoardState, b: int, q: int, head: int, W: int) -> bool:
+    for d in range(4):
+        r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
+        if s.board[b, r] != EMPTY and s.board[b, r] != WALL and s.chain_head[b, r] == head:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _merge_chains(s: BoardState, b: int, keep: int, other: int, W: int) -> int:
+    """Merge chain ``other`` into chain ``keep`` (both heads); return the head of the result."""
+    if s.chain_size[b, other] > s.chain_size[b, keep]:
+        keep, other = other, keep
+    new_libs = 0
+    q = other
+    while True:
+        for d in range(4):
+            r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
+            if s.board[b, r] == EMPTY and not _is_liberty_of(s, b, r, keep, W):
+                new_libs += 1
+        s.chain_head[b, q] = keep
+        q = s.chain_next[b, q]
+        if q == other:
+            break
+    # Splice the two circular lists.
+    keep_next = s.chain_next[b, keep]
+    s.chain_next[b, keep] = s.chain_next[b, other]
+    s.chain_next[b, other] = keep_next
+    s.chain_libs[b, keep] += new_libs
+    s.chain_size[b, keep] += s.chain_size[b, other]
+    s.chain_hash[b, keep] ^= s.chain_hash[b, other]
+    return keep
+
+
+@njit(cache=True)
+def _remove_chain(s: BoardState, b: int, head: int, W: int) -> int:
+    """Take a chain off the board, giving each distinct adjacent chain one liberty per freed point."""
+    removed = 0
+    q = head
+    while True:
+        s.board[b, q] = EMPTY
+        removed += 1
+        q = s.chain_next[b, q]
+        if q == head:
+            break
+    q = head
+    seen_heads = np.empty(4, np.int16)
+    while True:
+        n_seen = 0
+        for d in range(4):
+            r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
+            c = s.board[b, r]
+            if c != EMPTY and c != WALL:
+                h = s.chain_head[b, r]
+                dup = False
+                for i in range(n_seen):
+                    if seen_heads[i] == h:
+                        dup = True
+                if not dup:
+                    seen_heads[n_seen] = h
+                    n_seen += 1
+                    s.chain_libs[b, h] += 1
+        q = s.chain_next[b, q]
+        if q == head:
+            break
+    s.pos_hash[b] ^= s.chain_hash[b, head]
+    return removed
+
+
+@njit(cache=True)
+def _record_position(s: BoardState, b: int, ko_rule: int, max_moves: int) -> None:
+    s.num_moves[b] += 1
+    K = s.history.shape[1]
+    slot = s.num_moves[b] % K
+    s.history[b, slot, :] = s.board[b, :]
+    _seen_insert(s, b, _rule_key(s.pos_hash[b], s.to_play[b], ko_rule))
+    if s.passes[b] >= 2 or s.num_moves[b] >= max_moves:
+        s.done[b] = True
+
+
+@njit(cache=True)
+def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
+    """Put a stone of ``color`` on empty point ``p`` and resolve captures (opponent first, then
+    own suicide). Does not touch the side to move, ko point or history. Returns the number of
+    opponent stones captured, and, as a side effect, leaves the ko point unset."""
+    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    opp = 3 - color
+    s.board[b, p] = color
+    s.chain_head[b, p] = p
+    s.chain_next[b, p] = p
+    s.chain_size[b, p] = 1
+    s.chain_hash[b, p] = ZOBRIST[color, p]
+    s.pos_hash[b] ^= ZOBRIST[color, p]
+    libs = 0
+    heads = np.empty(4, np.int16)
+    nheads = 0
+    for d in range(4):
+        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+        c = s.board[b, q]
+        if c == EMPTY:
+            libs += 1
+        elif c != WALL:
+            h = s.chain_head[b, q]
+            dup = False
+            for i in range(nheads):
+                if heads[i] == h:
+                    dup = True
+            if not dup:
+                heads[nheads] = h
+                nheads += 1
+                s.chain_libs[b, h] -= 1  # p was one liberty of every distinct adjacent chain
+    s.chain_libs[b, p] = libs
+    head = p
+    for i in range(nheads):
+        h = heads[i]
+        if s.board[b, h] == color:
+            head = _merge_chains(s, b, head, h, W)
+    captured = 0
+    for i in range(nheads):
+        h = heads[i]
+        if s.board[b, h] == opp and s.chain_libs[b, h] == 0:
+            captured += _remove_chain(s, b, h, W)
+    if s.chain_libs[b, head] == 0:
+        _remove_chain(s, b, head, W)
+    return captured
+
+
+@njit(cache=True)
+def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves: int) -> None:
+    """Play the side to move at point ``p`` (``NO_POINT`` passes). The move must be legal."""
+    me = s.to_play[b]
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    if p == NO_POINT:
+        s.passes[b] += 1
+        s.ko_point[b] = NO_POINT
+        s.last_move[b] = n * n
+    else:
+        s.passes[b] = 0
+        captured = place_stone_row(s, b, p, me)
+        s.ko_point[b] = NO_POINT
+        if captured == 1 and s.board[b, p] == me:
+            h = s.chain_head[b, p]
+            if s.chain_size[b, h] == 1 and s.chain_libs[b, h] == 1:
+                # The single captured stone left the only liberty: that point is the ko.
+                for d in range(4):
+                    q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+                    if s.board[b, q] == EMPTY:
+                        s.ko_point[b] = q
+        s.last_move[b] = ((p // W) - 1) * n + (p % W) - 1
+    s.to_play[b] = 3 - me
+    _record_position(s, b, ko_rule, max_moves)
+
+
+@njit(cache=True)
+def play_action_row(s: BoardState, b: int, a: int, ko_rule: int, suicide_rule: int, max_moves: int) -> bool:
+    """Play action ``a`` if legal and return True; leave the game unchanged and return False if not."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    if a < 0 or a > n * n:
+        return False
+    p = NO_POINT if a == n * n else (a // n + 1) * W + a % n + 1
+    if move_status_row(s, b, p, ko_rule, suicide_rule) != LEGAL:
+        return False
+    play_row_assume_legal(s, b, p, ko_rule, max_moves)
+    return True
+
+
+@njit(cache=True, parallel=True)
+def _play_all(s: BoardState, actions: np.ndarray, ko_rule: int, suicide_rule: int, max_moves: int, ok: np.ndarray) -> None:
+    for b in prange(s.board.shape[0]):
+        if actions[b] >= 0:
+            ok[b] = play_action_row(s, b, actions[b], ko_rule, suicide_rule, max_moves)
+        else:
+            ok[b] = True
+
+
+def play(state: BoardState, actions, rules: Rules) -> np.ndarray:
+    """Play one action per game (``[B]`` ints, ``-1`` skips a row). Returns ``[B] bool``: False
+    where the move was illegal (that game is left unchanged)."""
+    actions = np.ascontiguousarray(np.broadcast_to(np.asarray(actions, dtype=np.int64), (state.batch_size,)))
+    ok = np.zeros(state.batch_size, np.bool_)
+    _play_all(state, actions, int(rules.ko), int(rules.suicide), move_cap(rules, state.size), ok)
+    return ok
+
+
+def resign(state: BoardState, rows, color=None) -> None:
+    """Record a resignation by ``color`` (default: the side to move) in the given rows."""
+    for b in np.atleast_1d(np.asarray(rows, dtype=np.int64)):
+        state.resigned[b] = state.to_play[b] if color is None else color
+        state.done[b] = True
+
+
+@njit(cache=True)
+def setup_stones_row(s: BoardState, b: int, actions: np.ndarray, colors: np.ndarray, to_play: int, ko_rule: int) -> bool:
+    """Add stones (handicap, SGF AB/AW) to game ``b``; False if a point is occupied or a stone
+    would have no liberty. The superko history restarts from the resulting position."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    for i in range(actions.shape[0]):
+        a = actions[i]
+        if a < 0 or a >= n * n:
+            return False
+        p = (a // n + 1) * W + a % n + 1
+        if s.board[b, p] != EMPTY:
+            return False
+        place_stone_row(s, b, p, colors[i])
+        if s.board[b, p] == EMPTY:
+            return False
+    s.to_play[b] = to_play
+    s.ko_point[b] = NO_POINT
+    for k in range(s.history.shape[1]):
+        s.history[b, k, :] = s.board[b, :]
+    _rebuild_seen_row(s, b, ko_rule)
+    return True
+
+
+def setup_stones(state: BoardState, row: int, actions, colors, to_play: int, rules: Rules) -> None:
+    """Place setup stones in one row; raises ``ValueError`` (state of that row undefined: reset it)."""
+    actions = np.asarray(actions, dtype=np.int64).reshape(-1)
+    colors = np.broadcast_to(np.asarray(colors, dtype=np.int64), actions.shape).copy()
+    if len(set(actions.tolist())) != len(actions):
+        raise ValueError("setup stones repeat a point")
+    if not setup_stones_row(state, row, actions, colors, to_play, int(rules.ko)):
+        raise ValueError("setup stones are off the board, on occupied points, or without liberties")
+
+
+# ---- scoring -------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def area_row(s: BoardState, b: int, owner: np.ndarray) -> None:
+    """Tromp-Taylor area: ``owner`` ([n*n] int8) = +1 black, -1 white, 0 neither (dame/seki)."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    region = np.full(P, -1, np.int32)
+    stack = np.empty(P, np.int32)
+    members = np.empty(P, np.int32)
+    for a in range(n * n):
+        p = (a // n + 1) * W + a % n + 1
+        c = s.board[b, p]
+        if c == BLACK:
+            owner[a] = 1
+        elif c == WHITE:
+            owner[a] = -1
+        elif region[p] < 0:
+            # Flood the empty region and note which colours it reaches.
+            touches = 0
+            top = 0
+            cnt = 0
+            stack[top] = p
+            top += 1
+            region[p] = p
+            while top > 0:
+                top -= 1
+                q = stack[top]
+                members[cnt] = q
+                cnt += 1
+                for d in range(4):
+                    r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
+                    rc = s.board[b, r]
+                    if rc == EMPTY:
+                        if region[r] < 0:
+                            region[r] = p
+                            stack[top] = r
+                            top += 1
+                    elif rc == BLACK:
+                        touches |= 1
+                    elif rc == WHITE:
+                        touches |= 2
+            value = 1 if touches == 1 else (-1 if touches == 2 else 0)
+            for i in range(cnt):
+                q = members[i]
+                owner[((q // W) - 1) * n + (q % W) - 1] = value
+
+
+@njit(cache=True, parallel=True)
+def _score_all(s: BoardState, owner: np.ndarray, score: np.ndarray) -> None:
+    for b in prange(s.board.shape[0]):
+        area_row(s, b, owner[b])
+        total = 0
+        for a in range(owner.shape[1]):
+            total += owner[b, a]
+        score[b] = total - s.komi[b]
+
+
+def score(state: BoardState) -> tuple[np.ndarray, np.ndarray]:
+    """Area score of every game: ``([B] float32 black - white - komi, [B, n*n] int8 ownership)``.
+    Resignation is not considered here (see ``outcome``)."""
+    n = state.size
+    owner = np.zeros((state.batch_size, n * n), np.int8)
+    margin = np.zeros(state.batch_size, np.float32)
+    _score_all(state, owner, margin)
+    return margin, owner
+
+
+def outcome(state: BoardState) -> np.ndarray:
+    """``[B] int8`` result from black's view: +1 black wins, -1 white wins, 0 draw (finished or not)."""
+    margin, _ = score(state)
+    result = np.sign(margin).astype(np.int8)
+    result[state.resigned == BLACK] = -1
+    result[state.resigned == WHITE] = 1
+    return result
+
+
+# ---- random games ----------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _splitmix(x: np.uint64) -> np.uint64:
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    z = x
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def is_own_eye_row(s: BoardState, b: int, p: int, color: int) -> bool:
+    """A simple eye: every neighbour is ``color`` (or wall) and at most one diagonal (none on the
+    edge) is the opponent's. Random players never fill these, so random games end."""
+    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    for d in range(4):
+        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+        c = s.board[b, q]
+        if c != color and c != WALL:
+            return False
+    bad = 0
+    edge = False
+    for d in range(4):
+        q = p - W - 1 if d == 0 else (p - W + 1 if d == 1 else (p + W - 1 if d == 2 else p + W + 1))
+        c = s.board[b, q]
+        if c == WALL:
+            edge = True
+        elif c == 3 - color:
+            bad += 1
+    return bad == 0 if edge else bad <= 1
+
+
+@njit(cache=True)
+def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool) -> int:
+    """Play uniformly random legal moves (pass included; with ``avoid_eyes`` own simple eyes are
+    not filled and pass is only chosen when nothing else is legal) until the game ends. Returns
+    the number of moves played. Deterministic for a given seed, whatever the thread count."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    cand = np.empty(n * n + 1, np.int32)
+    rng = seed
+    played = 0
+    while not s.done[b]:
+        m = 0
+        for a in range(n * n):
+            p = (a // n + 1) * W + a % n + 1
+            if s.board[b, p] == EMPTY:
+                cand[m] = p
+                m += 1
+        if not avoid_eyes:
+            cand[m] = NO_POINT
+            m += 1
+        chosen = NO_POINT
+        me = s.to_play[b]
+        # Draw without replacement until a legal candidate appears: uniform over the legal ones.
+        while m > 0:
+            rng = _splitmix(rng)
+            i = int(rng % np.uint64(m))
+            p = cand[i]
+            if p == NO_POINT:
+                chosen = NO_POINT
+                break
+            if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and move_status_row(s, b, p, ko_rule, suicide_rule) == LEGAL:
+                chosen = p
+                break
+            m -= 1
+            cand[i] = cand[m]
+        play_row_assume_legal(s, b, chosen, ko_rule, max_moves)
+        played += 1
+    return played
+
+
+@njit(cache=True, parallel=True)
+def _random_games_all(s: BoardState, seed: int, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool, lengths: np.ndarray) -> None:
+    for b in prange(s.board.shape[0]):
+        row_seed = _splitmix(np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(b))
+        lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes)
+
+
+def play_random_games(state: BoardState, rules: Rules, seed: int, avoid_eyes: bool = True, max_moves: int | None = None) -> np.ndarray:
+    """Finish every game in ``state`` with random moves, in parallel over the batch. Returns
+    ``[B] int32`` moves played per game."""
+    lengths = np.zeros(state.batch_size, np.int32)
+    cap = max_moves if max_moves is not None else move_cap(rules, state.size)
+    _random_games_all(state, int(seed) & 0x7FFFFFFFFFFFFFFF, int(rules.ko), int(rules.suicide), cap, avoid_eyes, lengths)
+    return lengths
+
+
+def set_num_threads(k: int) -> None:
+    """Threads used by the parallel kernels (at most numba's NUMBA_NUM_THREADS)."""
+    numba.set_num_threads(max(1, min(k, numba.config.NUMBA_NUM_THREADS)))

@@ -1,0 +1,138 @@
+"""Network input features, defined once and versioned (the version goes into every checkpoint).
+
+Planes for a position with history length ``k`` (all from the point of view of the side to move),
+``C = 2k + 10``, each ``[n, n]``, row 0 at the top:
+
+====================  ==========================================================================
+``0 .. k-1``          own stones now, 1 move ago, ..., k-1 moves ago (before the game start: the
+                      initial position, handicap stones included)
+``k .. 2k-1``         opponent stones, same order
+``2k``                1 everywhere when black is to move
+``2k+1 .. 2k+3``      stones (either colour) whose chain has exactly 1, exactly 2, 3 or more liberties
+``2k+4``              empty points forbidden only by the ko rule (simple ko or superko)
+``2k+5``              1 on the board (lets the convolution padding tell edges apart)
+``2k+6``              1 everywhere when multi-stone suicide is allowed
+``2k+7``              1 everywhere under a superko rule (positional or situational)
+``2k+8``              1 everywhere under situational superko
+``2k+9``              komi from the side to move's view / 15 (the only non-binary plane; last)
+====================  ==========================================================================
+
+The legal-move mask is ``board.legal_mask``. Records store planes packed (``pack_planes``): the
+binary planes bit-packed, the komi plane as one scalar per position.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from go_engine import board as B
+from go_engine.rules import Rules
+
+FEATURE_VERSION = 1
+KOMI_SCALE = 15.0
+NUM_SCALARS = 1  # non-binary planes carried by pack_planes as scalars (the komi plane)
+
+
+def num_planes(history: int) -> int:
+    """``C`` for a history length ``k``."""
+    return 2 * history + 10
+
+
+def history_from_planes(num_planes_: int) -> int:
+    if num_planes_ < 12 or num_planes_ % 2:
+        raise ValueError(f"{num_planes_} planes is not a valid feature layout")
+    return (num_planes_ - 10) // 2
+
+
+@njit(cache=True)
+def encode_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
+    """Fill ``out`` ([C, n, n] float32) with the features of game ``b``."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    K = s.history.shape[1]
+    k = (out.shape[0] - 10) // 2
+    me = s.to_play[b]
+    opp = 3 - me
+    out[:] = 0.0
+    now = s.num_moves[b]
+    for i in range(k):
+        slot = (now - i) % K if i < K else now % K
+        for r in range(n):
+            for c in range(n):
+                v = s.history[b, slot, (r + 1) * W + c + 1]
+                if v == me:
+                    out[i, r, c] = 1.0
+                elif v == opp:
+                    out[k + i, r, c] = 1.0
+    black = 1.0 if me == B.BLACK else 0.0
+    superko = 1.0 if ko_rule != B.KO_SIMPLE else 0.0
+    situational = 1.0 if ko_rule == B.KO_SITUATIONAL else 0.0
+    suicide = 1.0 if suicide_rule == B.SUICIDE_ALLOWED else 0.0
+    komi = s.komi[b] / 15.0
+    if me == B.BLACK:
+        komi = -komi
+    for r in range(n):
+        for c in range(n):
+            p = (r + 1) * W + c + 1
+            v = s.board[b, p]
+            if v == B.BLACK or v == B.WHITE:
+                libs = s.chain_libs[b, s.chain_head[b, p]]
+                if libs == 1:
+                    out[2 * k + 1, r, c] = 1.0
+                elif libs == 2:
+                    out[2 * k + 2, r, c] = 1.0
+                else:
+                    out[2 * k + 3, r, c] = 1.0
+            elif B.move_status_row(s, b, p, ko_rule, suicide_rule) == B.KO_FORBIDDEN:
+                out[2 * k + 4, r, c] = 1.0
+            out[2 * k, r, c] = black
+            out[2 * k + 5, r, c] = 1.0
+            out[2 * k + 6, r, c] = suicide
+            out[2 * k + 7, r, c] = superko
+            out[2 * k + 8, r, c] = situational
+            out[2 * k + 9, r, c] = komi
+
+
+@njit(cache=True, parallel=True)
+def _encode_all(s: B.BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
+    for b in prange(s.board.shape[0]):
+        encode_row(s, b, ko_rule, suicide_rule, out[b])
+
+
+def encode(state: B.BoardState, rules: Rules, history: int | None = None) -> np.ndarray:
+    """``[B, C, n, n] float32`` features; ``history`` defaults to the state's history length."""
+    k = state.history.shape[1] if history is None else history
+    if not 1 <= k <= state.history.shape[1]:
+        raise ValueError(f"history {k} must be in [1, {state.history.shape[1]}] (the state's history)")
+    n = state.size
+    out = np.zeros((state.batch_size, num_planes(k), n, n), np.float32)
+    _encode_all(state, int(rules.ko), int(rules.suicide), out)
+    return out
+
+
+def pack_planes(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[T, C, n, n]`` float planes -> (``[T, ceil((C-1) n^2 / 8)] uint8`` bits, ``[T, 1] float32``
+    komi scalars). Exact inverse: ``unpack_planes``."""
+    if planes.ndim != 4 or planes.shape[-1] != planes.shape[-2]:
+        raise ValueError(f"planes must be [T, C, n, n], got shape {planes.shape}")
+    T = planes.shape[0]
+    binary = planes[:, :-1].reshape(T, -1) > 0.5
+    bits = np.packbits(binary, axis=1)
+    scalars = np.ascontiguousarray(planes[:, -1, 0, 0].reshape(T, 1).astype(np.float32))
+    return bits, scalars
+
+
+def unpack_planes(bits: np.ndarray, scalars: np.ndarray, n: int, history: int) -> np.ndarray:
+    C = num_planes(history)
+    T = bits.shape[0]
+    count = (C - 1) * n * n
+    if bits.shape[1] != (count + 7) // 8 or scalars.shape != (T, NUM_SCALARS):
+        raise ValueError(
+            f"packed planes of shape {bits.shape}/{scalars.shape} do not fit n={n}, history={history}"
+        )
+    out = np.empty((T, C, n, n), np.float32)
+    out[:, :-1] = np.unpackbits(bits, axis=1, count=count).reshape(T, C - 1, n, n)
+    out[:, -1] = scalars[:, :1, None]
+    return out

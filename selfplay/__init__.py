@@ -1,0 +1,1 @@
+"""Amplify: batched MCTS over many games at once, and the self-play actors."""

@@ -1,0 +1,1 @@
+"""Distill: the replay buffer, sampling with augmentation, and the learner."""

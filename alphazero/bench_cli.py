@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "scripts" / "bench"
@@ -27,5 +28,6 @@ def run(args: argparse.Namespace) -> int:
         )
     spec = importlib.util.spec_from_file_location(f"bench_{args.name}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses in the script look their module up here
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return int(module.main(args.rest) or 0)

@@ -99,6 +99,20 @@ def move_cap(rules: Rules, n: int) -> int:
     return rules.max_moves if rules.max_moves is not None else default_capacity(n)
 
 
+def capacity(state: BoardState) -> int:
+    """Most moves a game in ``state`` may last (what its superko set was sized for)."""
+    n = state.size
+    return state.seen.shape[1] // 2 - n * n - 2
+
+
+def _check_capacity(state: BoardState, cap: int) -> None:
+    if cap > capacity(state):
+        raise ValueError(
+            f"games may last {cap} moves but the state holds {capacity(state)}: "
+            "make it with state_for(rules, ...) or new_state(..., max_moves=cap)"
+        )
+
+
 def new_state(batch: int, n: int, komi: float | np.ndarray = 7.5, history: int = 8, max_moves: int | None = None) -> BoardState:
     """Empty boards, black to move. ``max_moves`` sizes the superko set (defaults to ``default_capacity``)."""
     coords.check_size(n)
@@ -221,7 +235,7 @@ def _rule_key(pos_hash: np.uint64, next_to_play: int, ko_rule: int) -> np.uint64
 def _seen_insert(s: BoardState, b: int, key: np.uint64) -> None:
     mask = s.seen.shape[1] - 1
     i = np.int64(key & np.uint64(mask))
-    while True:
+    for _ in range(mask + 1):  # bounded: a full table (a state too small for its game) must not hang
         k = s.seen[b, i]
         if k == 0:
             s.seen[b, i] = key
@@ -235,13 +249,14 @@ def _seen_insert(s: BoardState, b: int, key: np.uint64) -> None:
 def _seen_contains(s: BoardState, b: int, key: np.uint64) -> bool:
     mask = s.seen.shape[1] - 1
     i = np.int64(key & np.uint64(mask))
-    while True:
+    for _ in range(mask + 1):
         k = s.seen[b, i]
         if k == 0:
             return False
         if k == key:
             return True
         i = (i + 1) & mask
+    return False
 
 
 @njit(cache=True)
@@ -541,7 +556,9 @@ def play(state: BoardState, actions, rules: Rules) -> np.ndarray:
     where the move was illegal (that game is left unchanged)."""
     actions = np.ascontiguousarray(np.broadcast_to(np.asarray(actions, dtype=np.int64), (state.batch_size,)))
     ok = np.zeros(state.batch_size, np.bool_)
-    _play_all(state, actions, int(rules.ko), int(rules.suicide), move_cap(rules, state.size), ok)
+    cap = move_cap(rules, state.size)
+    _check_capacity(state, cap)
+    _play_all(state, actions, int(rules.ko), int(rules.suicide), cap, ok)
     return ok
 
 
@@ -554,8 +571,8 @@ def resign(state: BoardState, rows, color=None) -> None:
 
 @njit(cache=True)
 def setup_stones_row(s: BoardState, b: int, actions: np.ndarray, colors: np.ndarray, to_play: int, ko_rule: int) -> bool:
-    """Add stones (handicap, SGF AB/AW) to game ``b``; False if a point is occupied or a stone
-    would have no liberty. The superko history restarts from the resulting position."""
+    """Add stones (handicap, SGF AB/AW) to game ``b``; False if a point is occupied or any chain
+    would be left without a liberty. The superko history restarts from the resulting position."""
     P = s.board.shape[1]
     W = int(np.sqrt(P) + 0.5)
     n = W - 2
@@ -566,8 +583,8 @@ def setup_stones_row(s: BoardState, b: int, actions: np.ndarray, colors: np.ndar
         p = (a // n + 1) * W + a % n + 1
         if s.board[b, p] != EMPTY:
             return False
-        place_stone_row(s, b, p, colors[i])
-        if s.board[b, p] == EMPTY:
+        # A setup stone that captures or has no liberty would silently change the drawn position.
+        if place_stone_row(s, b, p, colors[i]) > 0 or s.board[b, p] == EMPTY:
             return False
     s.to_play[b] = to_play
     s.ko_point[b] = NO_POINT
@@ -583,8 +600,13 @@ def setup_stones(state: BoardState, row: int, actions, colors, to_play: int, rul
     colors = np.broadcast_to(np.asarray(colors, dtype=np.int64), actions.shape).copy()
     if len(set(actions.tolist())) != len(actions):
         raise ValueError("setup stones repeat a point")
+    # The kernel indexes without bounds checks: validate what it cannot.
+    if not 0 <= int(row) < state.batch_size:
+        raise ValueError(f"row {row} is outside a batch of {state.batch_size}")
+    if not np.isin(colors, (BLACK, WHITE)).all() or int(to_play) not in (BLACK, WHITE):
+        raise ValueError(f"setup colours and to_play must be BLACK ({BLACK}) or WHITE ({WHITE})")
     if not setup_stones_row(state, row, actions, colors, to_play, int(rules.ko)):
-        raise ValueError("setup stones are off the board, on occupied points, or without liberties")
+        raise ValueError("setup stones are off the board, on occupied points, capture, or leave a chain without liberties")
 
 
 # ---- scoring -------------------------------------------------------------------------------------
@@ -753,6 +775,7 @@ def play_random_games(state: BoardState, rules: Rules, seed: int, avoid_eyes: bo
     ``[B] int32`` moves played per game."""
     lengths = np.zeros(state.batch_size, np.int32)
     cap = max_moves if max_moves is not None else move_cap(rules, state.size)
+    _check_capacity(state, cap)
     _random_games_all(state, int(seed) & 0x7FFFFFFFFFFFFFFF, int(rules.ko), int(rules.suicide), cap, avoid_eyes, lengths)
     return lengths
 

@@ -126,18 +126,20 @@ def fixed_handicap_actions(n: int, stones: int) -> list[int]:
         return coords.rowcol_to_action(row, col, n)
 
     # Row 0 is the top: "lower left" is (hi, lo). GTP order: the corners first (lower-left and
-    # upper-right are the 2-stone pair), then centre for odd counts, then sides.
+    # upper-right are the 2-stone pair, upper-left the third: D4 Q16 D16 Q4 on 19x19, as GNU Go
+    # and gomill place them), then centre for odd counts, then sides.
     lower_left, upper_right, upper_left, lower_right = at(hi, lo), at(lo, hi), at(lo, lo), at(hi, hi)
     centre = at(mid, mid)
     left, right, top, bottom = at(mid, lo), at(mid, hi), at(lo, mid), at(hi, mid)
+    corners = [lower_left, upper_right, upper_left, lower_right]
     placement = {
-        2: [lower_left, upper_right],
-        3: [lower_left, upper_right, lower_right],
-        4: [lower_left, upper_right, lower_right, upper_left],
-        5: [lower_left, upper_right, lower_right, upper_left, centre],
-        6: [lower_left, upper_right, lower_right, upper_left, left, right],
-        7: [lower_left, upper_right, lower_right, upper_left, left, right, centre],
-        8: [lower_left, upper_right, lower_right, upper_left, left, right, top, bottom],
-        9: [lower_left, upper_right, lower_right, upper_left, left, right, top, bottom, centre],
+        2: corners[:2],
+        3: corners[:3],
+        4: corners,
+        5: corners + [centre],
+        6: corners + [left, right],
+        7: corners + [left, right, centre],
+        8: corners + [left, right, top, bottom],
+        9: corners + [left, right, top, bottom, centre],
     }
     return placement[stones]

@@ -1,0 +1,177 @@
+"""Feature planes: the documented layout, recomputed independently from a move record and the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from go_engine import board as B
+from go_engine import features as F
+from go_engine.ascii_board import from_ascii
+from go_engine.rules import KoRule, Rules, SuicideRule
+
+from reference import BLACK, KO, WHITE, RefGame, engine_grid
+
+COMBOS = [(ko, suicide) for ko in KoRule for suicide in SuicideRule]
+COMBO_IDS = [f"{k.name.lower()}-{s.name.lower()}" for k, s in COMBOS]
+
+
+def _expected_planes(record: list[list[int]], ref: RefGame, rules: Rules, k: int) -> np.ndarray:
+    """Planes as features.py documents them, from the boards after each move (``record[0]`` the
+    start) and the reference game (liberties, ko-forbidden points); no engine state is read."""
+    n = ref.n
+    me, opp = ref.to_play, 3 - ref.to_play
+    out = np.zeros((F.num_planes(k), n, n), np.float32)
+    for i in range(k):
+        board = np.array(record[max(len(record) - 1 - i, 0)]).reshape(n, n)
+        out[i] = board == me
+        out[k + i] = board == opp
+    out[2 * k] = me == BLACK
+    for _, stones, libs in ref.chains():
+        plane = 2 * k + 1 + min(len(libs), 3) - 1
+        for a in stones:
+            out[plane, a // n, a % n] = 1
+    if not ref.done:
+        for a in range(n * n):
+            if ref.board[a] == 0 and ref.status(a) == KO:
+                out[2 * k + 4, a // n, a % n] = 1
+    out[2 * k + 5] = 1
+    out[2 * k + 6] = rules.suicide == SuicideRule.ALLOWED
+    out[2 * k + 7] = rules.ko != KoRule.SIMPLE
+    out[2 * k + 8] = rules.ko == KoRule.SITUATIONAL
+    out[2 * k + 9] = (rules.komi if me == WHITE else -rules.komi) / F.KOMI_SCALE
+    return out
+
+
+@pytest.mark.parametrize("ko,suicide", COMBOS, ids=COMBO_IDS)
+def test_planes_follow_the_documented_layout(ko, suicide):
+    """Random games; at every move the encoding equals the layout recomputed from scratch."""
+    n, K = 6, 8
+    rules = Rules(ko=ko, suicide=suicide, komi=5.5)
+    rng = np.random.default_rng(int(ko) * 2 + int(suicide))
+    checked = 0
+    for _ in range(3):
+        state = B.state_for(rules, 1, n, history=K)
+        d = rules.to_dict()
+        ref = RefGame(n, ko=d["ko"], suicide_allowed=d["suicide"] == "allowed", komi=rules.komi)
+        record = [list(ref.board)]
+        while not ref.done:
+            for k in (1, 3, K):
+                got = F.encode(state, rules, history=k)[0]
+                assert got.shape == (F.num_planes(k), n, n) and got.dtype == np.float32
+                np.testing.assert_array_equal(got, _expected_planes(record, ref, rules, k))
+            checked += 1
+            legal = np.nonzero(ref.legal_mask())[0]
+            a = int(rng.choice(legal)) if rng.random() > 0.05 else n * n
+            ref.play(a)
+            assert B.play(state, [a], rules)[0]
+            record.append(list(ref.board))
+            assert engine_grid(state) == ref.board
+    assert checked > 100
+
+
+def test_history_starts_from_the_setup_position_and_flips_perspective():
+    rules = Rules(komi=7.5)
+    state = from_ascii(
+        """
+        . . .
+        . X .
+        . . .
+        """,
+        rules,
+        to_play=B.WHITE,
+        history=4,
+    )
+    assert B.play(state, [0], rules)[0]  # white A3 (top-left)
+    planes = F.encode(state, rules)[0]  # black to move
+    k = 4
+    centre = np.zeros((3, 3))
+    centre[1, 1] = 1
+    corner = np.zeros((3, 3))
+    corner[0, 0] = 1
+    for i in range(k):
+        np.testing.assert_array_equal(planes[i], centre)  # black's (own) stone, in every step
+        np.testing.assert_array_equal(planes[k + i], corner if i == 0 else 0)  # white's corner only now
+    assert (planes[2 * k] == 1).all()
+    assert (planes[2 * k + 9] == -7.5 / 15).all()
+    assert B.play(state, [8], rules)[0]  # black C1
+    planes = F.encode(state, rules)[0]  # white to move: white's stones are now "own"
+    np.testing.assert_array_equal(planes[0], corner)
+    np.testing.assert_array_equal(planes[1], corner)
+    np.testing.assert_array_equal(planes[2], 0)
+    assert planes[k, 1, 1] == 1 and planes[k, 2, 2] == 1 and planes[k + 1, 2, 2] == 0
+    assert (planes[2 * k] == 0).all()
+    assert (planes[2 * k + 9] == 7.5 / 15).all()
+
+
+def test_ko_plane_marks_the_simple_ko_point():
+    for ko in KoRule:
+        rules = Rules(ko=ko)
+        state = from_ascii(
+            """
+            . . . . .
+            . X O . .
+            X O . O .
+            . X O . .
+            . . . . .
+            """,
+            rules,
+        )
+        assert B.play(state, [2 * 5 + 2], rules)[0]  # black takes the ko at C3
+        plane = F.encode(state, rules)[0, 2 * 8 + 4]
+        expected = np.zeros((5, 5))
+        expected[2, 1] = 1  # white may not retake at B3
+        np.testing.assert_array_equal(plane, expected)
+
+
+def test_encode_of_a_batch_equals_each_row_alone():
+    rules = Rules(ko=KoRule.SITUATIONAL, komi=-3.0)
+    state = B.state_for(rules, 16, 9)
+    rng = np.random.default_rng(11)
+    for t in range(60):
+        mask = B.legal_mask(state, rules)
+        # Rows stop at different times, so the batch mixes move counts and sides to move.
+        actions = [int(rng.choice(np.nonzero(m)[0])) if t < 20 + b else -1 for b, m in enumerate(mask)]
+        B.play(state, actions, rules)
+    together = F.encode(state, rules)
+    for b in range(state.batch_size):
+        np.testing.assert_array_equal(together[b], F.encode(B.take_rows(state, [b]), rules)[0])
+    assert len(set(state.to_play.tolist())) == 2
+
+
+def test_pack_unpack_round_trip_is_exact():
+    rules = Rules(komi=6.5)
+    rng = np.random.default_rng(4)
+    for n, k in [(5, 1), (9, 8), (19, 2)]:
+        state = B.state_for(rules, 6, n)
+        for t in range(3 * n):  # rows stop at different move counts: both sides to move appear
+            mask = B.legal_mask(state, rules)
+            B.play(state, [int(rng.choice(np.nonzero(m)[0])) if t < 2 * n + b else -1 for b, m in enumerate(mask)], rules)
+        assert len(set(state.to_play.tolist())) == 2
+        planes = F.encode(state, rules, history=k)
+        planes[3, -1] = -1.25  # any komi value survives, negative included
+        bits, scalars = F.pack_planes(planes)
+        assert bits.dtype == np.uint8 and bits.shape == (6, ((F.num_planes(k) - 1) * n * n + 7) // 8)
+        assert scalars.dtype == np.float32 and scalars.shape == (6, F.NUM_SCALARS)
+        back = F.unpack_planes(bits, scalars, n, k)
+        assert back.dtype == np.float32
+        np.testing.assert_array_equal(back, planes)
+
+
+def test_plane_count_helpers_and_bad_input():
+    for k in (1, 2, 8):
+        assert F.history_from_planes(F.num_planes(k)) == k
+    for bad in (11, 13, 0):
+        with pytest.raises(ValueError, match="not a valid feature layout"):
+            F.history_from_planes(bad)
+    state = B.new_state(1, 5, history=4)
+    for k in (0, 5):
+        with pytest.raises(ValueError, match="history"):
+            F.encode(state, Rules(), history=k)
+    with pytest.raises(ValueError, match="must be"):
+        F.pack_planes(np.zeros((2, 12, 5, 4), np.float32))
+    bits, scalars = F.pack_planes(np.zeros((2, 12, 5, 5), np.float32))
+    with pytest.raises(ValueError, match="do not fit"):
+        F.unpack_planes(bits, scalars, 6, 1)
+    with pytest.raises(ValueError, match="do not fit"):
+        F.unpack_planes(bits, scalars[:1], 5, 1)

@@ -1,0 +1,62 @@
+"""Loss terms and diagnostics of the learner, from network outputs and side-to-move targets.
+
+- policy: cross-entropy against the search's distribution, averaged over full-search rows only;
+- value: cross-entropy on win/loss/draw;
+- ownership: per-point cross-entropy between (1 + target) / 2 and (1 + tanh(x)) / 2 = sigmoid(2x);
+- score: Huber loss on the margin divided by the board side (one scale for every board size).
+Weight decay is applied by the optimiser; ``l2_penalty`` reports its size.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from alphazero.config.trainer import TrainerConfig
+from alphazero.model import LOSS, WIN, NetOutput
+
+
+def compute_losses(out: NetOutput, targets: dict[str, torch.Tensor], config: TrainerConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``targets``: ``policy`` [B, A], ``full_search`` [B] bool, ``value_wdl`` [B, 3], ``score`` [B],
+    ``ownership`` [B, n*n]. Returns the weighted total and each unweighted term (float32 scalars)."""
+    n = int(round(targets["ownership"].shape[1] ** 0.5))
+    policy_logits = out.policy_logits.float()  # [B, A]
+    weight = targets["full_search"].float()  # [B]
+    policy_ce = -(targets["policy"] * F.log_softmax(policy_logits, dim=1)).sum(dim=1)  # [B]
+    policy = (policy_ce * weight).sum() / weight.sum().clamp_min(1.0)
+    value = -(targets["value_wdl"] * F.log_softmax(out.value_logits.float(), dim=1)).sum(dim=1).mean()
+    ownership = F.binary_cross_entropy_with_logits(2.0 * out.ownership_logits.float(), (1.0 + targets["ownership"]) / 2.0)
+    score = F.smooth_l1_loss(out.score.float() / n, targets["score"] / n)
+    total = config.policy_weight * policy + config.value_weight * value + config.ownership_weight * ownership + config.score_weight * score
+    return total, {"policy": policy, "value": value, "ownership": ownership, "score": score}
+
+
+def l2_penalty(params: list[torch.Tensor], weight_decay: float) -> torch.Tensor:
+    """weight_decay / 2 * sum |w|^2 over the decayed parameters (what SGD's decay minimises)."""
+    return 0.5 * weight_decay * torch.stack([p.detach().float().pow(2).sum() for p in params]).sum()
+
+
+def diagnostics(out: NetOutput, targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Accuracy and calibration (no gradients): top-1 agreement with the search's choice and
+    entropies on full-search rows, mean predicted value vs mean outcome, and the W/L/D Brier score."""
+    with torch.no_grad():
+        logits = out.policy_logits.float()
+        mask = targets["full_search"]
+        rows = mask.float().sum().clamp_min(1.0)
+        top1 = ((logits.argmax(dim=1) == targets["policy"].argmax(dim=1)) & mask).float().sum() / rows
+        log_p = F.log_softmax(logits, dim=1)
+        entropy = (-(log_p.exp() * log_p).sum(dim=1) * mask).sum() / rows
+        t = targets["policy"]
+        target_entropy = (-(t * torch.log(t.clamp_min(1e-12))).sum(dim=1) * mask).sum() / rows
+        probs = torch.softmax(out.value_logits.float(), dim=1)  # [B, 3]
+        wdl = targets["value_wdl"]
+        return {
+            "policy_top1": top1,
+            "policy_entropy": entropy,
+            "policy_target_entropy": target_entropy,
+            "value_mean_pred": (probs[:, WIN] - probs[:, LOSS]).mean(),
+            "value_mean_target": (wdl[:, WIN] - wdl[:, LOSS]).mean(),
+            "value_brier": (probs - wdl).pow(2).sum(dim=1).mean(),
+            "ownership_mae": (torch.tanh(out.ownership_logits.float()) - targets["ownership"]).abs().mean(),
+            "score_mae": (out.score.float() - targets["score"]).abs().mean(),
+        }

@@ -1,0 +1,244 @@
+"""Replay buffer: a growing window over the most recent positions, persisted as one .npz shard per game.
+
+On disk (``directory``): ``<seq:010d>_<end:013d>.npz``, a ``GameRecord`` written atomically, where
+``seq`` numbers the shards and ``end`` is the count of positions ever added once this shard was (so
+a restart recovers the run's total without any other file). Temp files from a killed writer are
+hidden names and are ignored. Reopening the directory reloads the shards that can still be in the
+window, so a restart loses nothing that was acknowledged by ``add``.
+
+In memory: a ring of ``max_size`` positions kept packed (bit-packed planes, the policy target, and
+the small black-view result fields), about ``K + 4A + n*n + 8`` bytes per position: planes are
+unpacked only for the sampled batch.
+
+Window: after ``N`` positions have been added, sampling draws uniformly from the newest
+``ReplayConfig.window_size(N) = min(N, max_size, base + alpha * N**beta)`` positions (KataGo's
+tapered window, in the simpler power-law form).
+
+Duplicates (a game id already stored: Ray delivers at least once) and malformed records are refused
+with a logged reason; duplicates are detected against every game loaded or added since opening.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from alphazero.atomic_io import is_temp_path
+from alphazero.config.trainer import ReplayConfig
+from alphazero.game_record import GameRecord, GameRecordError, packed_widths, side_to_move_targets
+from go_engine import coords, features
+from trainer.augment import augment, random_symmetries
+
+log = logging.getLogger(__name__)
+
+SHARD_NAME = re.compile(r"^(\d{10})_(\d{13})\.npz$")
+
+
+def shard_name(seq: int, end: int) -> str:
+    return f"{seq:010d}_{end:013d}.npz"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A sampled, augmented training batch (numpy; the learner moves it to the device)."""
+
+    planes: np.ndarray  # [B, C, n, n] float32
+    policy: np.ndarray  # [B, A] float32 search target
+    full_search: np.ndarray  # [B] bool: policy target counts only where true
+    value_wdl: np.ndarray  # [B, 3] float32 one-hot win/loss/draw, side to move's view
+    score: np.ndarray  # [B] float32 final margin in points, side to move's view
+    ownership: np.ndarray  # [B, n*n] float32 in {-1, 0, 1}, side to move's view
+    symmetries: np.ndarray  # [B] int8 symmetry applied to each row
+
+    def __len__(self) -> int:
+        return int(self.planes.shape[0])
+
+
+@dataclass(frozen=True)
+class _Shard:
+    seq: int
+    end: int  # positions ever added once this shard was written
+    path: Path
+
+
+class ReplayBuffer:
+    """Holds one board size and one feature history; see the module docstring."""
+
+    def __init__(self, directory: str | os.PathLike, config: ReplayConfig, board_size: int, history: int) -> None:
+        self.directory = Path(directory)
+        self.config = config
+        self.n = coords.check_size(board_size)
+        self.history = history
+        self.directory.mkdir(parents=True, exist_ok=True)
+        cap, n, a = config.max_size, self.n, coords.num_actions(board_size)
+        k_bits, s_scalars = packed_widths(n, history)
+        # np.zeros maps pages lazily: a large, mostly empty ring costs no resident memory.
+        self._bits = np.zeros((cap, k_bits), np.uint8)  # [cap, K]
+        self._scalars = np.zeros((cap, s_scalars), np.float32)  # [cap, S]
+        self._policy = np.zeros((cap, a), np.float32)  # [cap, A]
+        self._full_search = np.zeros(cap, np.bool_)  # [cap]
+        self._to_play = np.zeros(cap, np.int8)  # [cap]
+        self._outcome = np.zeros(cap, np.int8)  # [cap] black's view
+        self._final_score = np.zeros(cap, np.float32)  # [cap] black's view
+        self._ownership = np.zeros((cap, n * n), np.int8)  # [cap, n*n] black's view
+        self._stored = 0  # positions written into the ring since opening (ring slot = index % cap)
+        self.total_seen = 0  # positions ever added over the whole run (drives the window size)
+        self._next_seq = 0
+        self._shards: deque[_Shard] = deque()
+        self._game_ids: set[str] = set()
+        self.games_added = 0
+        self.duplicates = 0
+        self.rejected = 0
+        self._reload()
+
+    # ---- public API ------------------------------------------------------------------------
+    def window_size(self) -> int:
+        """Positions that sampling currently draws from."""
+        return min(self.config.window_size(self.total_seen), self._stored)
+
+    def __len__(self) -> int:
+        return self.window_size()
+
+    @property
+    def ready(self) -> bool:
+        return self.window_size() >= self.config.min_positions
+
+    def add(self, record: GameRecord) -> bool:
+        """Validate, persist and store a game. Returns False (and logs why) for a duplicate or a
+        malformed record; the buffer is unchanged then."""
+        reason = self._refusal(record)
+        if reason is not None:
+            log.warning("replay buffer %s: refused game %r: %s", self.directory, getattr(record, "game_id", "?"), reason)
+            return False
+        end = self.total_seen + record.num_positions
+        path = self.directory / shard_name(self._next_seq, end)
+        record.save_npz(path)  # atomic: after this line a restart sees the game
+        self._shards.append(_Shard(self._next_seq, end, path))
+        self._next_seq += 1
+        self.total_seen = end
+        self._store(record)
+        self._delete_evicted()
+        return True
+
+    def add_file(self, path: str | os.PathLike) -> bool:
+        """Ingest a record file written by someone else (size-capped and validated on load)."""
+        try:
+            record = GameRecord.load_npz(path, self.config.max_file_bytes, self.config.max_uncompressed_bytes)
+        except GameRecordError as e:
+            self.rejected += 1
+            log.warning("replay buffer %s: refused file: %s", self.directory, e)
+            return False
+        return self.add(record)
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
+        """``batch_size`` positions drawn uniformly (with replacement) from the window, each under
+        a random one of the 8 board symmetries."""
+        window = self.window_size()
+        if window < self.config.min_positions or window == 0:
+            raise ValueError(f"replay buffer holds {window} positions in its window; sampling needs {self.config.min_positions}")
+        index = rng.integers(self._stored - window, self._stored, size=batch_size)  # [B]
+        slots = index % self.config.max_size
+        planes = features.unpack_planes(self._bits[slots], self._scalars[slots], self.n, self.history)
+        targets = side_to_move_targets(self._to_play[slots], self._outcome[slots], self._final_score[slots], self._ownership[slots])
+        syms = random_symmetries(batch_size, rng)
+        planes, policy, ownership = augment(planes, self._policy[slots], targets["ownership"], syms)
+        return Batch(planes, policy, self._full_search[slots].copy(), targets["value_wdl"], targets["score"], ownership, syms)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "window": self.window_size(),
+            "total_seen": self.total_seen,
+            "games_added": self.games_added,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "shards": len(self._shards),
+        }
+
+    # ---- internals -------------------------------------------------------------------------
+    def _refusal(self, record: GameRecord) -> str | None:
+        if not isinstance(record, GameRecord):
+            self.rejected += 1
+            return f"not a GameRecord but {type(record).__name__}"
+        try:
+            record.validate()
+        except GameRecordError as e:
+            self.rejected += 1
+            return str(e)
+        if record.board_size != self.n or record.history != self.history:
+            self.rejected += 1
+            return f"board size {record.board_size} / history {record.history}, this buffer holds {self.n} / {self.history}"
+        if record.game_id in self._game_ids:
+            self.duplicates += 1
+            return "duplicate game id"
+        return None
+
+    def _store(self, record: GameRecord) -> None:
+        """Copy a validated record's positions into the ring (overwriting the oldest)."""
+        t, cap = record.num_positions, self.config.max_size
+        if t > cap:  # only the newest positions of an oversized game can fit
+            keep = slice(t - cap, t)
+        else:
+            keep = slice(0, t)
+        count = keep.stop - keep.start
+        slots = (self._stored + np.arange(count)) % cap  # [count]
+        self._bits[slots] = record.planes_bits[keep]
+        self._scalars[slots] = record.planes_scalars[keep]
+        self._policy[slots] = record.policy[keep]
+        self._full_search[slots] = record.full_search[keep]
+        self._to_play[slots] = record.to_play[keep]
+        self._outcome[slots] = int(record.outcome)
+        self._final_score[slots] = record.final_score
+        self._ownership[slots] = record.final_ownership
+        self._stored += count
+        self._game_ids.add(record.game_id)
+        self.games_added += 1
+
+    def _delete_evicted(self) -> None:
+        """Forget shards whose every position is older than the largest possible window."""
+        horizon = self.total_seen - self.config.max_size
+        while len(self._shards) > 1 and self._shards[0].end <= horizon:
+            shard = self._shards.popleft()
+            if self.config.delete_evicted_shards:
+                try:
+                    shard.path.unlink()
+                except OSError as e:
+                    log.warning("replay buffer %s: could not delete %s: %s", self.directory, shard.path, e)
+
+    def _reload(self) -> None:
+        found: list[_Shard] = []
+        temps = 0
+        for path in self.directory.iterdir():
+            match = SHARD_NAME.match(path.name)
+            if match:
+                found.append(_Shard(int(match.group(1)), int(match.group(2)), path))
+            elif is_temp_path(path):
+                temps += 1  # a writer was killed mid-write: the game was never acknowledged
+        if temps:
+            log.info("replay buffer %s: ignoring %d leftover temp file(s)", self.directory, temps)
+        if not found:
+            return
+        found.sort(key=lambda s: s.seq)
+        self.total_seen = max(s.end for s in found)
+        self._next_seq = found[-1].seq + 1
+        horizon = self.total_seen - self.config.max_size
+        for shard in found:
+            if shard.end <= horizon and shard is not found[-1]:
+                continue  # entirely outside any possible window
+            try:
+                record = GameRecord.load_npz(shard.path, self.config.max_file_bytes, self.config.max_uncompressed_bytes)
+            except GameRecordError as e:
+                self.rejected += 1
+                log.warning("replay buffer %s: skipping unreadable shard: %s", self.directory, e)
+                continue
+            reason = self._refusal(record)
+            if reason is not None:
+                log.warning("replay buffer %s: skipping shard %s: %s", self.directory, shard.path.name, reason)
+                continue
+            self._shards.append(shard)
+            self._store(record)

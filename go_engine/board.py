@@ -188,8 +188,14 @@ def _reset_all(s: BoardState) -> None:
         reset_row(s, b)
 
 
+@njit(cache=True)
+def _reset_all_serial(s: BoardState) -> None:
+    for b in range(s.board.shape[0]):
+        reset_row(s, b)
+
+
 def reset(state: BoardState) -> None:
-    _reset_all(state)
+    (_reset_all if parallel_worth_it(state.batch_size, 64) else _reset_all_serial)(state)
 
 
 @njit(cache=True)
@@ -360,11 +366,17 @@ def _legal_all(s: BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) 
         legal_row(s, b, ko_rule, suicide_rule, out[b])
 
 
+@njit(cache=True)
+def _legal_all_serial(s: BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
+    for b in range(s.board.shape[0]):
+        legal_row(s, b, ko_rule, suicide_rule, out[b])
+
+
 def legal_mask(state: BoardState, rules: Rules) -> np.ndarray:
     """``[B, A] bool`` legal moves (pass last); all false in finished games."""
     n = state.size
     out = np.zeros((state.batch_size, n * n + 1), np.bool_)
-    _legal_all(state, int(rules.ko), int(rules.suicide), out)
+    (_legal_all if parallel_worth_it(state.batch_size, 64) else _legal_all_serial)(state, int(rules.ko), int(rules.suicide), out)
     return out
 
 
@@ -551,6 +563,15 @@ def _play_all(s: BoardState, actions: np.ndarray, ko_rule: int, suicide_rule: in
             ok[b] = True
 
 
+@njit(cache=True)
+def _play_all_serial(s: BoardState, actions: np.ndarray, ko_rule: int, suicide_rule: int, max_moves: int, ok: np.ndarray) -> None:
+    for b in range(s.board.shape[0]):
+        if actions[b] >= 0:
+            ok[b] = play_action_row(s, b, actions[b], ko_rule, suicide_rule, max_moves)
+        else:
+            ok[b] = True
+
+
 def play(state: BoardState, actions, rules: Rules) -> np.ndarray:
     """Play one action per game (``[B]`` ints, ``-1`` skips a row). Returns ``[B] bool``: False
     where the move was illegal (that game is left unchanged)."""
@@ -558,7 +579,7 @@ def play(state: BoardState, actions, rules: Rules) -> np.ndarray:
     ok = np.zeros(state.batch_size, np.bool_)
     cap = move_cap(rules, state.size)
     _check_capacity(state, cap)
-    _play_all(state, actions, int(rules.ko), int(rules.suicide), cap, ok)
+    (_play_all if parallel_worth_it(state.batch_size, 64) else _play_all_serial)(state, actions, int(rules.ko), int(rules.suicide), cap, ok)
     return ok
 
 
@@ -669,13 +690,23 @@ def _score_all(s: BoardState, owner: np.ndarray, score: np.ndarray) -> None:
         score[b] = total - s.komi[b]
 
 
+@njit(cache=True)
+def _score_all_serial(s: BoardState, owner: np.ndarray, score: np.ndarray) -> None:
+    for b in range(s.board.shape[0]):
+        area_row(s, b, owner[b])
+        total = 0
+        for a in range(owner.shape[1]):
+            total += owner[b, a]
+        score[b] = total - s.komi[b]
+
+
 def score(state: BoardState) -> tuple[np.ndarray, np.ndarray]:
     """Area score of every game: ``([B] float32 black - white - komi, [B, n*n] int8 ownership)``.
     Resignation is not considered here (see ``outcome``)."""
     n = state.size
     owner = np.zeros((state.batch_size, n * n), np.int8)
     margin = np.zeros(state.batch_size, np.float32)
-    _score_all(state, owner, margin)
+    (_score_all if parallel_worth_it(state.batch_size, 64) else _score_all_serial)(state, owner, margin)
     return margin, owner
 
 
@@ -770,14 +801,27 @@ def _random_games_all(s: BoardState, seed: int, ko_rule: int, suicide_rule: int,
         lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes)
 
 
+@njit(cache=True)
+def _random_games_all_serial(s: BoardState, seed: int, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool, lengths: np.ndarray) -> None:
+    for b in range(s.board.shape[0]):
+        row_seed = _splitmix(np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(b))
+        lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes)
+
+
 def play_random_games(state: BoardState, rules: Rules, seed: int, avoid_eyes: bool = True, max_moves: int | None = None) -> np.ndarray:
     """Finish every game in ``state`` with random moves, in parallel over the batch. Returns
     ``[B] int32`` moves played per game."""
     lengths = np.zeros(state.batch_size, np.int32)
     cap = max_moves if max_moves is not None else move_cap(rules, state.size)
     _check_capacity(state, cap)
-    _random_games_all(state, int(seed) & 0x7FFFFFFFFFFFFFFF, int(rules.ko), int(rules.suicide), cap, avoid_eyes, lengths)
+    (_random_games_all if parallel_worth_it(state.batch_size, 4) else _random_games_all_serial)(state, int(seed) & 0x7FFFFFFFFFFFFFFF, int(rules.ko), int(rules.suicide), cap, avoid_eyes, lengths)
     return lengths
+
+
+def parallel_worth_it(batch: int, min_batch: int) -> bool:
+    """Whether a batched kernel should run its parallel twin: waking threads costs far more than
+    a few rows of work (milliseconds on a loaded machine), so small batches run serially."""
+    return batch >= min_batch and numba.get_num_threads() > 1
 
 
 def set_num_threads(k: int) -> None:

@@ -101,6 +101,12 @@ def _encode_all(s: B.BoardState, ko_rule: int, suicide_rule: int, out: np.ndarra
         encode_row(s, b, ko_rule, suicide_rule, out[b])
 
 
+@njit(cache=True)
+def _encode_all_serial(s: B.BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
+    for b in range(s.board.shape[0]):
+        encode_row(s, b, ko_rule, suicide_rule, out[b])
+
+
 def encode(state: B.BoardState, rules: Rules, history: int | None = None) -> np.ndarray:
     """``[B, C, n, n] float32`` features; ``history`` defaults to the state's history length."""
     k = state.history.shape[1] if history is None else history
@@ -108,7 +114,7 @@ def encode(state: B.BoardState, rules: Rules, history: int | None = None) -> np.
         raise ValueError(f"history {k} must be in [1, {state.history.shape[1]}] (the state's history)")
     n = state.size
     out = np.zeros((state.batch_size, num_planes(k), n, n), np.float32)
-    _encode_all(state, int(rules.ko), int(rules.suicide), out)
+    (_encode_all if B.parallel_worth_it(state.batch_size, 32) else _encode_all_serial)(state, int(rules.ko), int(rules.suicide), out)
     return out
 
 

@@ -1,0 +1,128 @@
+"""Search and self-play configs: PUCT constants, root noise, Gumbel root search, playout caps, temperature, resignation."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from alphazero.config.base import ConfigBase, require
+
+
+@dataclass(frozen=True)
+class SearchConfig(ConfigBase):
+    """How one batched MCTS runs (see ``selfplay.mcts``). Values are in [-1, 1]: P(win) - P(loss)."""
+
+    simulations: int = 200
+    """Simulations of a full search (one evaluator call per simulation step across all games)."""
+    c_puct_init: float = 1.25
+    """PUCT exploration constant at low visit counts: c = c_puct_init + log((N + c_puct_base + 1) / c_puct_base)."""
+    c_puct_base: float = 19652.0
+    """Visit scale of the logarithmic growth of the exploration constant (AlphaZero's 19652)."""
+    fpu_reduction: float = 0.25
+    """First-play urgency below the root: an unvisited child's Q is the parent's Q minus
+    fpu_reduction * sqrt(sum of the priors of the visited children)."""
+    fpu_reduction_root: float = 0.0
+    """First-play urgency reduction at the root (KataGo uses 0 at a noised self-play root)."""
+    dirichlet_alpha_scale: float = 10.83
+    """Root Dirichlet noise concentration times the number of legal moves: alpha = scale / legal
+    moves, so 10.83 gives alpha 0.03 on an empty 19x19 board (AlphaZero) and 0.13 on 9x9."""
+    dirichlet_epsilon: float = 0.25
+    """Weight of the Dirichlet noise in the root priors of full self-play searches; 0 disables noise."""
+    gumbel: bool = False
+    """Gumbel root search (Danihelka et al. 2022): Gumbel top-k sampling plus sequential halving at
+    the root, the completed-Q improved policy as the target, deterministic interior selection.
+    Replaces Dirichlet noise, forced playouts and temperature; learns with 8-16 simulations."""
+    gumbel_considered: int = 16
+    """Root actions sampled without replacement (m) for sequential halving."""
+    gumbel_c_visit: float = 50.0
+    """sigma(q) = (gumbel_c_visit + max visits) * gumbel_c_scale * q, q min-max rescaled to [0, 1]."""
+    gumbel_c_scale: float = 0.1
+    """Scale of sigma(q) (see gumbel_c_visit)."""
+    forced_playouts_k: float = 2.0
+    """KataGo forced playouts at a noised root: a child with prior P gets at least
+    sqrt(k * P * total root visits) visits; 0 disables them."""
+    prune_forced_playouts: bool = True
+    """Remove forced playouts from the policy target afterwards (KataGo's policy-target pruning)."""
+    tree_reuse: bool = True
+    """Keep the subtree of the played move as the next root (not with gumbel, whose root schedule
+    assumes a fresh root)."""
+    tree_capacity_factor: float = 2.0
+    """Nodes allocated per tree, as a multiple of simulations (+1). A reused subtree is truncated (in
+    creation order, so it stays a tree) to leave room for the next search."""
+    lcb_z: float = 1.96
+    """Play (not self-play) chooses the child with the best lower confidence bound Q - z * stderr."""
+    lcb_min_visit_fraction: float = 0.1
+    """Only children with at least this fraction of the most-visited child's visits are LCB candidates."""
+
+    def validate(self) -> None:
+        require(1 <= self.simulations <= 1_000_000, f"simulations must be in [1, 1000000], got {self.simulations}")
+        require(0.0 <= self.c_puct_init <= 100.0, f"c_puct_init must be in [0, 100], got {self.c_puct_init}")
+        require(self.c_puct_base > 0.0, f"c_puct_base must be > 0, got {self.c_puct_base}")
+        require(0.0 <= self.fpu_reduction <= 2.0, f"fpu_reduction must be in [0, 2], got {self.fpu_reduction}")
+        require(0.0 <= self.fpu_reduction_root <= 2.0, f"fpu_reduction_root must be in [0, 2], got {self.fpu_reduction_root}")
+        require(0.0 < self.dirichlet_alpha_scale <= 1000.0, f"dirichlet_alpha_scale must be in (0, 1000], got {self.dirichlet_alpha_scale}")
+        require(0.0 <= self.dirichlet_epsilon <= 1.0, f"dirichlet_epsilon must be in [0, 1], got {self.dirichlet_epsilon}")
+        require(1 <= self.gumbel_considered <= 362, f"gumbel_considered must be in [1, 362], got {self.gumbel_considered}")
+        require(self.gumbel_c_visit >= 0.0, f"gumbel_c_visit must be >= 0, got {self.gumbel_c_visit}")
+        require(self.gumbel_c_scale > 0.0, f"gumbel_c_scale must be > 0, got {self.gumbel_c_scale}")
+        require(0.0 <= self.forced_playouts_k <= 100.0, f"forced_playouts_k must be in [0, 100], got {self.forced_playouts_k}")
+        require(1.0 <= self.tree_capacity_factor <= 64.0, f"tree_capacity_factor must be in [1, 64], got {self.tree_capacity_factor}")
+        require(self.lcb_z >= 0.0, f"lcb_z must be >= 0, got {self.lcb_z}")
+        require(0.0 <= self.lcb_min_visit_fraction <= 1.0, f"lcb_min_visit_fraction must be in [0, 1], got {self.lcb_min_visit_fraction}")
+
+    def capacity(self, simulations: int | None = None) -> int:
+        """Tree nodes to allocate for searches of up to ``simulations`` (default: a full search)."""
+        sims = self.simulations if simulations is None else simulations
+        factor = 1.0 if self.gumbel or not self.tree_reuse else self.tree_capacity_factor
+        return int(math.ceil(factor * sims)) + 1
+
+
+@dataclass(frozen=True)
+class SelfPlayConfig(ConfigBase):
+    """How self-play games are driven (see ``selfplay.game_driver``)."""
+
+    games_in_parallel: int = 64
+    """B: games searched together; one batched evaluator call per simulation step covers all of them."""
+    full_search_probability: float = 0.25
+    """Playout-cap randomisation (KataGo): the fraction of moves that get a full search (with noise)
+    and are recorded as policy targets; 1 makes every search full."""
+    cheap_simulations: int = 32
+    """Simulations of a cheap search (no noise, not a policy target)."""
+    temperature_early: float = 1.0
+    """Visit-count temperature for the first temperature_moves moves of a game."""
+    temperature_moves: int = 8
+    """Moves played at temperature_early before the temperature starts to decay."""
+    temperature_halflife: float = 10.0
+    """After that, tau - temperature_final halves every this many moves."""
+    temperature_final: float = 0.0
+    """Temperature approached late in the game; tau below 0.01 plays the most visited move."""
+    resign_threshold: float = -0.9
+    """Resign when the root value (side to move's view) stays below this for resign_consecutive own moves."""
+    resign_consecutive: int = 3
+    """Consecutive own moves below resign_threshold before resigning."""
+    no_resign_fraction: float = 0.1
+    """Fraction of games that never resign; they measure how often resigning would have been wrong."""
+    resign_enabled: bool = True
+    """False: no game resigns (all games still record would-be false positives)."""
+    max_game_moves: int = 0
+    """Stop a game (scored by area) after this many moves; 0 uses the rules' cap."""
+
+    def validate(self) -> None:
+        require(1 <= self.games_in_parallel <= 65536, f"games_in_parallel must be in [1, 65536], got {self.games_in_parallel}")
+        require(0.0 <= self.full_search_probability <= 1.0, f"full_search_probability must be in [0, 1], got {self.full_search_probability}")
+        require(1 <= self.cheap_simulations <= 1_000_000, f"cheap_simulations must be in [1, 1000000], got {self.cheap_simulations}")
+        require(0.0 <= self.temperature_early <= 10.0, f"temperature_early must be in [0, 10], got {self.temperature_early}")
+        require(self.temperature_moves >= 0, f"temperature_moves must be >= 0, got {self.temperature_moves}")
+        require(self.temperature_halflife > 0.0, f"temperature_halflife must be > 0, got {self.temperature_halflife}")
+        require(0.0 <= self.temperature_final <= 10.0, f"temperature_final must be in [0, 10], got {self.temperature_final}")
+        require(-1.0 <= self.resign_threshold <= 1.0, f"resign_threshold must be in [-1, 1], got {self.resign_threshold}")
+        require(self.resign_consecutive >= 1, f"resign_consecutive must be >= 1, got {self.resign_consecutive}")
+        require(0.0 <= self.no_resign_fraction <= 1.0, f"no_resign_fraction must be in [0, 1], got {self.no_resign_fraction}")
+        require(self.max_game_moves >= 0, f"max_game_moves must be >= 0, got {self.max_game_moves}")
+
+    def temperature(self, move_number: int) -> float:
+        """tau for the move with this 0-based number (the schedule described by the fields)."""
+        if move_number < self.temperature_moves:
+            return self.temperature_early
+        decay = 0.5 ** ((move_number - self.temperature_moves) / self.temperature_halflife)
+        return self.temperature_final + (self.temperature_early - self.temperature_final) * decay

@@ -1,0 +1,171 @@
+"""Self-play game driver: B concurrent games through one ``BatchedMCTS``, a finished row restarts
+with a new game, finished games come back as ``GameRecord``s tagged with the model version.
+
+Per move of a row: playout-cap randomisation picks a full (recorded, noised) or cheap search; when
+it ends the position is recorded, resignation is checked, the move is chosen (temperature schedule
+or Gumbel), played on the row's board, and the tree re-rooted. One evaluator call per search step
+covers every row, whatever phase its game is in.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from alphazero.config.search import SearchConfig, SelfPlayConfig
+from alphazero.game_record import GameRecord
+from go_engine import board as B
+from go_engine import features as F
+from go_engine.rules import Rules
+from selfplay.mcts import BatchedMCTS, Evaluator
+
+
+class _GameLog:
+    """What one running game has recorded so far (Python lists: appended once per move)."""
+
+    def __init__(self, game_id: str, no_resign: bool) -> None:
+        self.game_id = game_id
+        self.no_resign = no_resign
+        self.planes: list[np.ndarray] = []  # [C, n, n] each
+        self.policy: list[np.ndarray] = []  # [A] each
+        self.full_search: list[bool] = []
+        self.search_value: list[float] = []
+        self.to_play: list[int] = []
+        self.moves: list[int] = []
+        self.low_streak = {B.BLACK: 0, B.WHITE: 0}  # consecutive own moves below the resign threshold
+        self.would_resign = B.EMPTY  # colour that would have resigned first (no-resign games)
+        self.full_pending = False  # the current search of this row is a full one
+
+
+class SelfPlayDriver:
+    """Plays self-play games ``games_in_parallel`` at a time. ``play(num_games)`` returns records."""
+
+    def __init__(self, search: SearchConfig, selfplay: SelfPlayConfig, rules: Rules, board_size: int, evaluator: Evaluator, history: int, rng: np.random.Generator, model_version: int = 0, game_id_prefix: str | None = None) -> None:
+        self.search_config = search
+        self.config = selfplay
+        self.rules = rules
+        self.n = board_size
+        self.history = history
+        self.rng = rng
+        self.model_version = model_version
+        self.prefix = game_id_prefix if game_id_prefix is not None else f"g{rng.integers(1 << 40):010x}"
+        nb = selfplay.games_in_parallel
+        cap = B.move_cap(rules, board_size)
+        if selfplay.max_game_moves:
+            cap = min(cap, selfplay.max_game_moves)
+        self.max_moves = cap
+        self.roots = B.new_state(nb, board_size, komi=rules.komi, history=history, max_moves=B.move_cap(rules, board_size))
+        max_sims = max(search.simulations, selfplay.cheap_simulations)
+        self.mcts = BatchedMCTS(search, rules, self.roots, evaluator, history=history, max_simulations=max_sims, max_moves=cap)
+        self.ko, self.suicide = int(rules.ko), int(rules.suicide)
+        self._planes = np.zeros((F.num_planes(history), board_size, board_size), np.float32)
+        self._owner = np.zeros(board_size * board_size, np.int8)
+        self.games_started = 0
+        self.steps = 0  # search steps run (each at most one evaluator call)
+        self.logs: list[_GameLog] = [self._new_game(b) for b in range(nb)]
+        self.finished: list[GameRecord] = []
+
+    def set_evaluator(self, evaluator: Evaluator, model_version: int) -> None:
+        """New weights: later moves use ``evaluator``; games record the version they end with."""
+        self.mcts.evaluator = evaluator
+        self.model_version = model_version
+
+    # ---- the loop ------------------------------------------------------------------------------
+    def play(self, num_games: int, max_steps: int | None = None) -> list[GameRecord]:
+        """Step until ``num_games`` games have finished (or ``max_steps`` search steps); returns them."""
+        steps = 0
+        while len(self.finished) < num_games and (max_steps is None or steps < max_steps):
+            self.mcts.step()
+            steps += 1
+            self.steps += 1
+            for b in np.flatnonzero(~self.mcts.active()).tolist():
+                self._move(b)
+        out, self.finished = self.finished, []
+        return out
+
+    def _new_game(self, b: int) -> _GameLog:
+        B.reset_row(self.roots, b)
+        self.mcts.reset(b)
+        no_resign = (not self.config.resign_enabled) or self.rng.random() < self.config.no_resign_fraction
+        log = _GameLog(f"{self.prefix}-{self.games_started}", no_resign)
+        self.games_started += 1
+        self._start_search(b, log)
+        return log
+
+    def _start_search(self, b: int, log: _GameLog) -> None:
+        full = self.rng.random() < self.config.full_search_probability
+        sims = self.search_config.simulations if full else self.config.cheap_simulations
+        log.full_pending = full
+        self.mcts.start([b], sims, self.rng, full_search=full)
+
+    def _move(self, b: int) -> None:
+        log, mcts, s = self.logs[b], self.mcts, self.roots
+        me = int(s.to_play[b])
+        value = float(np.clip(mcts.root_value(b), -1.0, 1.0))
+        F.encode_row(s, b, self.ko, self.suicide, self._planes)
+        log.planes.append(self._planes.copy())
+        full = log.full_pending
+        log.policy.append(mcts.policy_target(b) if full else np.zeros(mcts.num_actions, np.float32))
+        log.full_search.append(full)
+        log.search_value.append(value)
+        log.to_play.append(me)
+
+        # Resignation, decided outside the tree from the root value.
+        log.low_streak[me] = log.low_streak[me] + 1 if value < self.config.resign_threshold else 0
+        if log.low_streak[me] >= self.config.resign_consecutive:
+            if not log.no_resign:
+                B.resign(s, b, me)
+                self._finish(b)
+                return
+            if log.would_resign == B.EMPTY:
+                log.would_resign = me
+
+        tau = self.config.temperature(len(log.moves))
+        action = mcts.choose_action(b, tau, self.rng)
+        ok = B.play_action_row(s, b, action, self.ko, self.suicide, self.max_moves)
+        if not ok:
+            raise RuntimeError(f"row {b}: search chose illegal action {action}")
+        log.moves.append(action)
+        if s.done[b]:
+            self._finish(b)
+            return
+        mcts.advance(b, action)
+        self._start_search(b, log)
+
+    def _finish(self, b: int) -> None:
+        log, s = self.logs[b], self.roots
+        B.area_row(s, b, self._owner)
+        final_score = float(self._owner.sum(dtype=np.int64) - s.komi[b])
+        if s.resigned[b] != B.EMPTY:
+            outcome = 1.0 if s.resigned[b] == B.WHITE else -1.0
+        else:
+            outcome = float(np.sign(final_score))
+        false_positive = -1
+        if log.no_resign and log.would_resign != B.EMPTY:
+            winner = B.BLACK if outcome > 0 else (B.WHITE if outcome < 0 else B.EMPTY)
+            false_positive = int(winner == log.would_resign)
+        planes = np.stack(log.planes)  # [T, C, n, n]
+        bits, scalars = F.pack_planes(planes)
+        record = GameRecord(
+            game_id=log.game_id,
+            board_size=self.n,
+            komi=float(self.rules.komi),
+            rules=json.dumps(self.rules.to_dict()),
+            model_version=int(self.model_version),
+            history=self.history,
+            planes_bits=bits,
+            planes_scalars=scalars,
+            policy=np.stack(log.policy).astype(np.float32),
+            full_search=np.asarray(log.full_search, np.bool_),
+            search_value=np.asarray(log.search_value, np.float32),
+            to_play=np.asarray(log.to_play, np.int8),
+            outcome=outcome,
+            final_score=final_score,
+            final_ownership=self._owner.copy(),
+            moves=np.asarray(log.moves, np.int16),
+            resigned=bool(s.resigned[b] != B.EMPTY),
+            resign_false_positive=false_positive,
+        )
+        self.finished.append(record.validate())
+        self.logs[b] = self._new_game(b)

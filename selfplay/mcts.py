@@ -1,0 +1,581 @@
+"""Batched MCTS: one search step picks one leaf in each of B games, evaluates all leaves in one
+evaluator call, then expands and backs up; numba kernels do select/replay/encode and expand/backup.
+
+A step is ``select_leaves`` (compiled, prange over games: PUCT or Gumbel descent, the path's moves
+replayed on a scratch copy of the root with ``board.copy_row`` + ``board.play_row_assume_legal``,
+then ``features.encode_row`` + ``board.legal_row`` of each leaf) -> ``evaluator(planes, legal)``
+(the only Python call, knowing nothing of the tree) -> ``expand_and_backup`` (compiled).
+
+Rows run independent searches of their own length: a row whose search ended idles (contributes no
+leaf) until ``start`` gives it a new one, so a game driver can play moves row by row. Terminal
+leaves (two passes or the move cap) are valued exactly by the area score and never evaluated.
+Values follow ``selfplay.tree``: each node's from the view of its own side to move.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, NamedTuple
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from alphazero.config.search import SearchConfig
+from go_engine import board as B
+from go_engine import features as F
+from go_engine.rules import Rules
+from selfplay import gumbel as G
+from selfplay import move_choice
+from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_visits, clear_node, new_tree, reroot_row, reset_row
+
+# An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
+# (logits, value, aux dict). Values are P(win) - P(loss) from the side to move's view.
+Evaluator = Callable[[np.ndarray, np.ndarray], tuple]
+
+FORCED_BONUS = 1e9  # added to the PUCT score of a child still owed forced playouts
+
+
+class KernelParams(NamedTuple):
+    """Scalars the kernels need (from ``SearchConfig`` and ``Rules``)."""
+
+    c_puct_init: float
+    c_puct_base: float
+    fpu_reduction: float
+    fpu_reduction_root: float
+    forced_k: float
+    gumbel_c_visit: float
+    gumbel_c_scale: float
+    ko_rule: int
+    suicide_rule: int
+    max_moves: int
+
+
+class RowState(NamedTuple):
+    """Per-game search bookkeeping and work space, allocated once with the tree."""
+
+    sims_left: np.ndarray  # [B] int32      simulations still to run in the current search (0: idle)
+    root_pending: np.ndarray  # [B] bool     the root must be evaluated first (not counted as a simulation)
+    use_gumbel: np.ndarray  # [B] bool       Gumbel root/interior selection in this row's search
+    forced: np.ndarray  # [B] bool           forced playouts at this root
+    noise_eps: np.ndarray  # [B] float32     weight of ``noise`` mixed into the root priors when the root is expanded
+    noise: np.ndarray  # [B, A] float32      Dirichlet sample over the root's legal moves
+    gumbel: np.ndarray  # [B, A] float32     Gumbel(0, 1) sample per root action
+    halving: np.ndarray  # [B, S] int32      considered-visit sequence of the Gumbel root
+    leaf: np.ndarray  # [B] int32            node picked this step, or -1 (idle row)
+    slot: np.ndarray  # [B] int32            row of the evaluation batch holding the leaf, or -1 (not evaluated)
+    path: np.ndarray  # [B, N] int32         actions from the root to the leaf (work)
+    qbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
+    pbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
+    owner: np.ndarray  # [B, n*n] int8       work space for exact terminal scoring
+
+
+# ---- kernels --------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def terminal_value(s: B.BoardState, b: int, owner: np.ndarray) -> float:
+    """Exact value of a finished game for its side to move: +1 win, -1 loss, 0 draw (area score)."""
+    B.area_row(s, b, owner)
+    total = 0
+    for i in range(owner.shape[0]):
+        total += owner[i]
+    margin = total - s.komi[b]
+    black = 1.0 if margin > 0 else (-1.0 if margin < 0 else 0.0)
+    return black if s.to_play[b] == B.BLACK else -black
+
+
+@njit(cache=True)
+def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> int:
+    """PUCT child of ``node``: argmax Q + c * P * sqrt(N) / (1 + n), c = c_init + log((N + c_base + 1) / c_base),
+    N the node's visits. Unvisited children get Q = parent Q - fpu * sqrt(sum of visited priors)."""
+    A = t.children.shape[2]
+    N = t.visits[b, node]
+    visited_prior = 0.0
+    child_sum = 0
+    for a in range(A):
+        c = t.children[b, node, a]
+        if c >= 0 and t.visits[b, c] > 0:
+            visited_prior += t.prior[b, node, a]
+            child_sum += t.visits[b, c]
+    parent_q = t.value_sum[b, node] / max(N, 1)
+    fpu = prm.fpu_reduction_root if node == ROOT else prm.fpu_reduction
+    fpu_q = parent_q - fpu * math.sqrt(visited_prior)
+    cp = prm.c_puct_init + math.log((N + prm.c_puct_base + 1.0) / prm.c_puct_base)
+    explore = cp * math.sqrt(max(N, 1))
+    best = -1
+    best_score = -1e300
+    for a in range(A):
+        c = t.children[b, node, a]
+        if c == ILLEGAL:
+            continue
+        p = t.prior[b, node, a]
+        n = 0
+        q = fpu_q
+        if c >= 0 and t.visits[b, c] > 0:
+            n = t.visits[b, c]
+            q = -t.value_sum[b, c] / n
+        score = q + explore * p / (1.0 + n)
+        if forced and p > 0.0 and n < math.sqrt(prm.forced_k * p * child_sum):
+            score += FORCED_BONUS
+        if score > best_score:
+            best_score = score
+            best = a
+    return best
+
+
+@njit(cache=True)
+def gumbel_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
+    """Sequential halving at the root: among legal actions whose visits equal the scheduled count,
+    argmax gumbel + log prior + sigma(completed Q) (this also realises Gumbel top-k sampling)."""
+    A = t.children.shape[2]
+    qbuf = st.qbuf[b]
+    G.sigma_completed_q(t, b, ROOT, prm.gumbel_c_visit, prm.gumbel_c_scale, qbuf)
+    sim = 0
+    for a in range(A):
+        c = t.children[b, ROOT, a]
+        if c >= 0:
+            sim += t.visits[b, c]
+    sim = min(sim, st.halving.shape[1] - 1)
+    target = st.halving[b, sim]
+    best = -1
+    best_score = -1e300
+    fallback = -1
+    fallback_score = -1e300
+    for a in range(A):
+        c = t.children[b, ROOT, a]
+        if c == ILLEGAL:
+            continue
+        n = t.visits[b, c] if c >= 0 else 0
+        score = st.gumbel[b, a] + math.log(max(t.prior[b, ROOT, a], G.TINY_PRIOR)) + qbuf[a]
+        if n == target and score > best_score:
+            best_score = score
+            best = a
+        if score > fallback_score:
+            fallback_score = score
+            fallback = a
+    return best if best >= 0 else fallback
+
+
+@njit(cache=True)
+def gumbel_interior_action(t: Tree, st: RowState, b: int, node: int, prm: KernelParams) -> int:
+    """Deterministic non-root selection: argmax improved_policy(a) - n(a) / (1 + sum n)."""
+    A = t.children.shape[2]
+    probs = st.pbuf[b]
+    G.improved_policy(t, b, node, prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b], probs)
+    total = 0
+    for a in range(A):
+        c = t.children[b, node, a]
+        if c >= 0:
+            total += t.visits[b, c]
+    best = -1
+    best_score = -1e300
+    for a in range(A):
+        c = t.children[b, node, a]
+        if c == ILLEGAL:
+            continue
+        n = t.visits[b, c] if c >= 0 else 0
+        score = probs[a] - n / (1.0 + total)
+        if score > best_score:
+            best_score = score
+            best = a
+    return best
+
+
+@njit(cache=True)
+def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
+    """Walk from the root to a new child (created here: node i on the i-th new simulation) or to
+    a terminal node; the actions taken go to ``st.path[b]``. Returns the leaf; its depth is
+    the leaf's number of ancestors (recovered by ``replay_path``)."""
+    node = ROOT
+    depth = 0
+    while True:
+        if t.terminal[b, node]:
+            return node
+        if st.use_gumbel[b]:
+            a = gumbel_root_action(t, st, b, prm) if node == ROOT else gumbel_interior_action(t, st, b, node, prm)
+        else:
+            a = puct_action(t, b, node, prm, st.forced[b] and node == ROOT)
+        st.path[b, depth] = a
+        depth += 1
+        c = t.children[b, node, a]
+        if c < 0:
+            c = t.num_nodes[b]
+            clear_node(t, b, c, node, a)
+            t.children[b, node, a] = c
+            t.num_nodes[b] = c + 1
+            return c
+        node = c
+
+
+@njit(cache=True)
+def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams) -> None:
+    """Scratch row ``b`` := the root position with the path's moves played."""
+    depth = 0
+    node = leaf
+    while t.parent[b, node] != NO_PARENT:
+        depth += 1
+        node = t.parent[b, node]
+    B.copy_row(roots, b, scratch, b)
+    W = int(math.sqrt(roots.board.shape[1]) + 0.5)
+    n = W - 2
+    for i in range(depth):
+        a = st.path[b, i]
+        p = B.NO_POINT if a == n * n else (a // n + 1) * W + a % n + 1
+        B.play_row_assume_legal(scratch, b, p, prm.ko_rule, prm.max_moves)
+
+
+@njit(cache=True)
+def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams) -> None:
+    """Pick row ``b``'s leaf and leave its position in scratch row ``b``; ``st.slot[b]`` = 0 marks
+    a leaf that needs the evaluator (the real slot is assigned afterwards), -1 one that does not."""
+    st.leaf[b] = -1
+    st.slot[b] = -1
+    if st.root_pending[b]:
+        B.copy_row(roots, b, scratch, b)
+        st.leaf[b] = ROOT
+        st.slot[b] = 0
+    elif st.sims_left[b] > 0:
+        leaf = descend_row(t, st, b, prm)
+        st.leaf[b] = leaf
+        if not t.terminal[b, leaf]:
+            replay_path(t, st, b, leaf, roots, scratch, prm)
+            if scratch.done[b]:
+                t.terminal[b, leaf] = True
+                t.raw_value[b, leaf] = terminal_value(scratch, b, st.owner[b])
+            else:
+                st.slot[b] = 0
+
+
+@njit(cache=True)
+def encode_row(st: RowState, b: int, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> None:
+    s = st.slot[b]
+    if s >= 0:
+        F.encode_row(scratch, b, prm.ko_rule, prm.suicide_rule, planes[s])
+        B.legal_row(scratch, b, prm.ko_rule, prm.suicide_rule, legal[s])
+
+
+@njit(cache=True)
+def assign_slots(slot: np.ndarray) -> int:
+    """Compact the rows needing evaluation into slots 0..k-1 (in row order); returns k."""
+    k = 0
+    for b in range(slot.shape[0]):
+        if slot[b] >= 0:
+            slot[b] = k
+            k += 1
+    return k
+
+
+# Every write to a NamedTuple's array happens inside a called row function: numba 0.68 drops
+# writes made directly in a prange body through a tuple attribute (st.leaf[b] = ...).
+@njit(cache=True, parallel=True)
+def select_leaves(t: Tree, st: RowState, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> int:
+    """Pick one leaf per active row, replay it, and encode the ones that need the evaluator into
+    ``planes[:k]`` ([B, C, n, n] float32) and ``legal[:k]`` ([B, A] bool). Returns k."""
+    nb = t.visits.shape[0]
+    for b in prange(nb):
+        select_row(t, st, b, roots, scratch, prm)
+    k = assign_slots(st.slot)
+    for b in prange(nb):
+        encode_row(st, b, scratch, prm, planes, legal)
+    return k
+
+
+@njit(cache=True)
+def expand_row(t: Tree, st: RowState, b: int, node: int, logits: np.ndarray, legal: np.ndarray) -> None:
+    """Priors = softmax of the legal logits; children UNVISITED where legal, ILLEGAL elsewhere."""
+    A = logits.shape[0]
+    top = -1e30
+    for a in range(A):
+        if legal[a] and logits[a] > top:
+            top = logits[a]
+    total = 0.0
+    for a in range(A):
+        if legal[a]:
+            e = math.exp(min(logits[a] - top, 0.0))
+            t.prior[b, node, a] = e
+            t.children[b, node, a] = UNVISITED
+            total += e
+        else:
+            t.prior[b, node, a] = 0.0
+            t.children[b, node, a] = ILLEGAL
+    for a in range(A):
+        t.prior[b, node, a] /= total
+    t.expanded[b, node] = True
+    if node == ROOT and st.noise_eps[b] > 0.0:
+        eps = st.noise_eps[b]
+        for a in range(A):
+            if legal[a]:
+                t.prior[b, node, a] = (1.0 - eps) * t.prior[b, node, a] + eps * st.noise[b, a]
+        st.noise_eps[b] = 0.0
+
+
+@njit(cache=True)
+def backup_row(t: Tree, b: int, leaf: int, value: float) -> None:
+    """Add ``value`` (leaf's side to move) along the path, flipping sign at every ply."""
+    node = leaf
+    v = value
+    while node != NO_PARENT:
+        t.visits[b, node] += 1
+        t.value_sum[b, node] += v
+        t.value_sq_sum[b, node] += v * v
+        v = -v
+        node = t.parent[b, node]
+
+
+@njit(cache=True)
+def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray) -> None:
+    leaf = st.leaf[b]
+    if leaf < 0:
+        return
+    s = st.slot[b]
+    if s >= 0:
+        v = values[s]
+        t.raw_value[b, leaf] = v
+        expand_row(t, st, b, leaf, logits[s], legal[s])
+    else:
+        v = t.raw_value[b, leaf]
+    backup_row(t, b, leaf, v)
+    if leaf == ROOT and st.root_pending[b]:
+        st.root_pending[b] = False
+    else:
+        st.sims_left[b] -= 1
+
+
+@njit(cache=True, parallel=True)
+def expand_and_backup(t: Tree, st: RowState, logits: np.ndarray, values: np.ndarray, legal: np.ndarray) -> None:
+    """Expand every evaluated leaf from ``logits[slot]`` ([k, A]) / ``values[slot]`` ([k]) and back
+    up every leaf of this step (terminal leaves with their exact value)."""
+    for b in prange(t.visits.shape[0]):
+        expand_backup_row(t, st, b, logits, values, legal)
+
+
+@njit(cache=True)
+def root_legal_row(roots: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> int:
+    return B.legal_row(roots, b, ko_rule, suicide_rule, out)
+
+
+# ---- orchestration --------------------------------------------------------------------------
+
+
+def kernel_params(config: SearchConfig, rules: Rules, n: int) -> KernelParams:
+    return KernelParams(
+        c_puct_init=float(config.c_puct_init),
+        c_puct_base=float(config.c_puct_base),
+        fpu_reduction=float(config.fpu_reduction),
+        fpu_reduction_root=float(config.fpu_reduction_root),
+        forced_k=float(config.forced_playouts_k),
+        gumbel_c_visit=float(config.gumbel_c_visit),
+        gumbel_c_scale=float(config.gumbel_c_scale),
+        ko_rule=int(rules.ko),
+        suicide_rule=int(rules.suicide),
+        max_moves=int(B.move_cap(rules, n)),
+    )
+
+
+class BatchedMCTS:
+    """Searches over the games in ``roots`` (a ``BoardState`` the caller owns and plays moves on).
+
+    ``start(rows, ...)`` begins a search in some rows; ``step()`` advances every active row by one
+    simulation with one evaluator call; ``advance(row, action)`` re-roots a row after a move.
+    ``search(...)`` runs whole searches for all rows at once (a single game is a batch of one)."""
+
+    def __init__(self, config: SearchConfig, rules: Rules, roots: B.BoardState, evaluator: Evaluator, history: int | None = None, max_simulations: int | None = None, max_moves: int | None = None) -> None:
+        nb, n = roots.batch_size, roots.size
+        self.config = config
+        self.rules = rules
+        self.roots = roots
+        self.evaluator = evaluator
+        self.history = roots.history.shape[1] if history is None else history
+        if not 1 <= self.history <= roots.history.shape[1]:
+            raise ValueError(f"history {self.history} must be in [1, {roots.history.shape[1]}] (the roots' history)")
+        self.max_simulations = config.simulations if max_simulations is None else max_simulations
+        if self.max_simulations < 1:
+            raise ValueError(f"max_simulations must be >= 1, got {self.max_simulations}")
+        A = n * n + 1
+        self.num_actions = A
+        self.params = kernel_params(config, rules, n)
+        if max_moves is not None:
+            self.params = self.params._replace(max_moves=int(max_moves))
+        self.tree = new_tree(nb, config.capacity(self.max_simulations), A)
+        self.scratch = B.BoardState(*(np.zeros_like(field) for field in roots))
+        self.planes = np.zeros((nb, F.num_planes(self.history), n, n), np.float32)  # [B, C, n, n]
+        self.legal = np.zeros((nb, A), np.bool_)  # [B, A]
+        N = self.tree.capacity
+        self.rows = RowState(
+            sims_left=np.zeros(nb, np.int32),
+            root_pending=np.zeros(nb, np.bool_),
+            use_gumbel=np.zeros(nb, np.bool_),
+            forced=np.zeros(nb, np.bool_),
+            noise_eps=np.zeros(nb, np.float32),
+            noise=np.zeros((nb, A), np.float32),
+            gumbel=np.zeros((nb, A), np.float32),
+            halving=np.zeros((nb, self.max_simulations), np.int32),
+            leaf=np.full(nb, -1, np.int32),
+            slot=np.full(nb, -1, np.int32),
+            path=np.zeros((nb, N), np.int32),
+            qbuf=np.zeros((nb, A), np.float32),
+            pbuf=np.zeros((nb, A), np.float32),
+            owner=np.zeros((nb, n * n), np.int8),
+        )
+        self._remap = np.zeros(N, np.int32)
+        self._legal_row = np.zeros(A, np.bool_)
+        self.evaluations = 0  # leaves sent to the evaluator, for statistics
+
+    # ---- starting and running searches ----------------------------------------------------------
+    def start(self, rows, simulations: int | np.ndarray, rng: np.random.Generator, full_search: bool | np.ndarray = False) -> None:
+        """Begin a search of ``simulations`` in each of ``rows``. A full search of a self-play game
+        gets Dirichlet noise (or Gumbel noise) and forced playouts as configured; a cheap one none."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        sims = np.broadcast_to(np.asarray(simulations, dtype=np.int64), rows.shape)
+        full = np.broadcast_to(np.asarray(full_search, dtype=np.bool_), rows.shape)
+        cfg, st, t = self.config, self.rows, self.tree
+        for b, s, f in zip(rows.tolist(), sims.tolist(), full.tolist()):
+            if not 1 <= s <= self.max_simulations:
+                raise ValueError(f"simulations must be in [1, {self.max_simulations}] (the tree's budget), got {s}")
+            if self.roots.done[b]:
+                raise ValueError(f"row {b}: the game is over; reset it before searching")
+            if cfg.gumbel or not cfg.tree_reuse:
+                reset_row(t, b)
+            free = t.capacity - int(t.num_nodes[b])
+            if free < s:
+                raise ValueError(f"row {b}: {free} free tree nodes for {s} simulations (advance() keeps room)")
+            st.sims_left[b] = s
+            st.root_pending[b] = not t.expanded[b, ROOT]
+            st.use_gumbel[b] = cfg.gumbel
+            st.noise_eps[b] = 0.0
+            st.forced[b] = False
+            num_legal = root_legal_row(self.roots, b, self.params.ko_rule, self.params.suicide_rule, self._legal_row)
+            if cfg.gumbel:
+                st.gumbel[b] = rng.gumbel(size=self.num_actions).astype(np.float32) if f else 0.0
+                m = min(cfg.gumbel_considered, num_legal)
+                st.halving[b, :s] = G.considered_visit_sequence(m, s)
+            elif f and cfg.dirichlet_epsilon > 0.0:
+                legal = self._legal_row
+                alpha = cfg.dirichlet_alpha_scale / num_legal
+                noise = np.zeros(self.num_actions, np.float64)
+                noise[legal] = rng.dirichlet(np.full(num_legal, alpha))
+                st.noise[b] = noise.astype(np.float32)
+                st.forced[b] = cfg.forced_playouts_k > 0.0
+                if t.expanded[b, ROOT]:
+                    eps = cfg.dirichlet_epsilon
+                    t.prior[b, ROOT, legal] = (1.0 - eps) * t.prior[b, ROOT, legal] + eps * st.noise[b, legal]
+                else:
+                    st.noise_eps[b] = cfg.dirichlet_epsilon
+
+    def active(self) -> np.ndarray:
+        """``[B] bool``: rows whose search is still running."""
+        return (self.rows.sims_left > 0) | self.rows.root_pending
+
+    def step(self) -> int:
+        """One simulation in every active row with one evaluator call; returns the leaves evaluated."""
+        st = self.rows
+        k = select_leaves(self.tree, st, self.roots, self.scratch, self.params, self.planes, self.legal)
+        if k > 0:
+            out = self.evaluator(self.planes[:k], self.legal[:k])
+            logits = np.ascontiguousarray(out[0], dtype=np.float32)
+            values = np.ascontiguousarray(out[1], dtype=np.float32)
+            if logits.shape != (k, self.num_actions) or values.shape != (k,):
+                raise ValueError(f"evaluator returned logits {logits.shape} and value {values.shape} for a batch of {k}; expected ({k}, {self.num_actions}) and ({k},)")
+            if not (np.isfinite(values).all() and np.isfinite(logits[self.legal[:k]]).all()):
+                raise ValueError("evaluator returned NaN or inf for a legal move or a value")
+        else:
+            logits = np.zeros((0, self.num_actions), np.float32)
+            values = np.zeros(0, np.float32)
+        expand_and_backup(self.tree, st, logits, values, self.legal)
+        self.evaluations += k
+        return k
+
+    def search(self, rng: np.random.Generator, simulations: int | None = None, full_search: bool = False, rows=None) -> None:
+        """Start a search in ``rows`` (default all) and step until every one has finished."""
+        rows = np.arange(self.roots.batch_size) if rows is None else rows
+        self.start(rows, self.max_simulations if simulations is None else simulations, rng, full_search)
+        while self.active().any():
+            self.step()
+
+    # ---- results -----------------------------------------------------------------------------
+    def root_visits(self, b: int) -> np.ndarray:
+        """``[A] int32`` visits of the root's children."""
+        return child_visits(self.tree, b)
+
+    def root_value(self, b: int) -> float:
+        """Mean value of row ``b``'s root, side to move's view."""
+        t = self.tree
+        return float(t.value_sum[b, ROOT] / max(t.visits[b, ROOT], 1))
+
+    def policy_target(self, b: int) -> np.ndarray:
+        """``[A] float32`` training target: Gumbel improved policy, or visit shares (forced
+        playouts pruned when configured)."""
+        t, cfg = self.tree, self.config
+        if self.rows.use_gumbel[b]:
+            out = np.zeros(self.num_actions, np.float32)
+            G.improved_policy(t, b, ROOT, cfg.gumbel_c_visit, cfg.gumbel_c_scale, self.rows.qbuf[b], out)
+            return out
+        visits = self.root_visits(b).astype(np.float64)
+        if self.rows.forced[b] and cfg.prune_forced_playouts:
+            visits = move_choice.prune_forced_playouts(
+                visits, t.prior[b, ROOT].astype(np.float64), self._root_q(b), int(t.visits[b, ROOT]),
+                cfg.c_puct_init, cfg.c_puct_base, cfg.forced_playouts_k,
+            )  # fmt: skip
+        total = visits.sum()
+        if total <= 0:
+            visits = self.root_visits(b).astype(np.float64)
+            total = visits.sum()
+        return (visits / total).astype(np.float32)
+
+    def _root_q(self, b: int) -> np.ndarray:
+        from selfplay.tree import child_q
+
+        return child_q(self.tree, b).astype(np.float64)
+
+    def choose_action(self, b: int, temperature: float, rng: np.random.Generator) -> int:
+        """Self-play move: Gumbel's chosen action, else a visit-count sample at ``temperature``."""
+        if self.rows.use_gumbel[b]:
+            return self.gumbel_action(b)
+        return move_choice.sample_by_visits(self.root_visits(b), temperature, rng)
+
+    def gumbel_action(self, b: int) -> int:
+        """Among the most visited considered actions, argmax gumbel + log prior + sigma(completed Q)."""
+        t, cfg = self.tree, self.config
+        q = np.zeros(self.num_actions, np.float32)
+        G.sigma_completed_q(t, b, ROOT, cfg.gumbel_c_visit, cfg.gumbel_c_scale, q)
+        visits = self.root_visits(b)
+        legal = t.children[b, ROOT] != ILLEGAL
+        score = self.rows.gumbel[b] + np.log(np.maximum(t.prior[b, ROOT], G.TINY_PRIOR)) + q
+        score = np.where(legal & (visits == visits.max()), score, -np.inf)
+        return int(np.argmax(score))
+
+    def best_action_lcb(self, b: int) -> int:
+        """Play (not self-play): max lower confidence bound among well-visited children, else max visits."""
+        t = self.tree
+        idx = t.children[b, ROOT]
+        safe = np.maximum(idx, 0)
+        visits = np.where(idx >= 0, t.visits[b, safe], 0)
+        sums = np.where(idx >= 0, -t.value_sum[b, safe], 0.0)
+        sq = np.where(idx >= 0, t.value_sq_sum[b, safe], 0.0)
+        return move_choice.lcb_action(visits, sums, sq, self.config.lcb_z, self.config.lcb_min_visit_fraction)
+
+    # ---- moving on -----------------------------------------------------------------------------
+    def advance(self, b: int, action: int) -> None:
+        """After ``action`` was played in row ``b``: its subtree becomes the tree (tree reuse), or
+        the row starts from a fresh root. Call after playing the move on ``roots``."""
+        t = self.tree
+        child = int(t.children[b, ROOT, action]) if t.expanded[b, ROOT] else -1
+        max_keep = t.capacity - self.max_simulations
+        if self.config.gumbel or not self.config.tree_reuse or child < 0 or max_keep < 1 or not t.expanded[b, child]:
+            reset_row(t, b)
+        else:
+            reroot_row(t, b, child, max_keep, self._remap)
+        self.rows.sims_left[b] = 0
+        self.rows.root_pending[b] = False
+
+    def reset(self, b: int) -> None:
+        """Forget row ``b``'s tree (a new game started there)."""
+        reset_row(self.tree, b)
+        self.rows.sims_left[b] = 0
+        self.rows.root_pending[b] = False
+
+
+def set_threads(k: int) -> None:
+    """Threads for the parallel kernels (at most numba's configured maximum)."""
+    numba.set_num_threads(max(1, min(k, numba.config.NUMBA_NUM_THREADS)))

@@ -1,0 +1,582 @@
+"""The GTP engine: one handler per command over a ``GtpGame`` and a ``Player`` that thinks.
+
+Every handler either returns the response text or raises ``GtpError``; a failed command leaves
+the game exactly as it was (handlers validate everything before they change anything).
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from alphazero.gtp import analysis
+from alphazero.gtp.game import GtpGame, IllegalMove
+from alphazero.gtp.protocol import GtpError, parse_color, parse_float, parse_int
+from alphazero.gtp.time_control import Clock, TimeSystem, think_time
+from go_engine import board as B
+from go_engine import coords, sgf
+from go_engine.rules import Rules, check_komi, fixed_handicap_actions
+
+ENGINE_NAME = "alphazero-go"
+ENGINE_VERSION = "0.1.0"  # dotted-numeric: Lizzie parses it as major.minor
+MAX_SGF_BYTES = 4 * 1024 * 1024
+
+
+class Player(Protocol):
+    """What the engine needs from a searcher (see ``alphazero.gtp.search_player``)."""
+
+    def think(
+        self,
+        game: GtpGame,
+        seconds: float | None,
+        report: Callable[[analysis.SearchReport], None] | None = None,
+        report_every: float | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        allow_pass: bool = True,
+    ) -> analysis.SearchReport:
+        """Search the position for the side to move; ``seconds`` None = the configured visits."""
+
+    def ownership(self, game: GtpGame) -> np.ndarray:
+        """``[n*n] float32`` expected final ownership, black's view (+1 black, -1 white)."""
+
+
+class GtpEngine:
+    """Command table and handlers. Streaming commands (analysis) get an ``emit`` callback to write
+    partial output and a ``input_pending`` callback that turns true when the GUI sends a line."""
+
+    def __init__(self, player: Player, rules: Rules, size: int = 19, resign_threshold: float = 0.05,
+                 time_per_move: float | None = None, log: Callable[[str], None] | None = None) -> None:
+        self.player = player
+        self.time_per_move = time_per_move  # seconds per move when the clock sets no limit
+        self.base_rules = rules
+        self.game = GtpGame(size, rules)
+        self.resign_threshold = resign_threshold
+        self.clocks = {B.BLACK: Clock(), B.WHITE: Clock()}
+        self.log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.quit_requested = False
+        self.handlers: dict[str, Callable[..., str]] = {
+            "protocol_version": lambda args: "2",
+            "name": lambda args: ENGINE_NAME,
+            "version": lambda args: ENGINE_VERSION,
+            "known_command": self.cmd_known_command,
+            "list_commands": lambda args: "\n".join([*self.handlers, *self.streaming]),
+            "quit": self.cmd_quit,
+            "boardsize": self.cmd_boardsize,
+            "clear_board": self.cmd_clear_board,
+            "komi": self.cmd_komi,
+            "play": self.cmd_play,
+            "genmove": self.cmd_genmove,
+            "reg_genmove": self.cmd_reg_genmove,
+            "kgs-genmove_cleanup": self.cmd_genmove_cleanup,
+            "undo": self.cmd_undo,
+            "showboard": self.cmd_showboard,
+            "fixed_handicap": self.cmd_fixed_handicap,
+            "place_free_handicap": self.cmd_place_free_handicap,
+            "set_free_handicap": self.cmd_set_free_handicap,
+            "time_settings": self.cmd_time_settings,
+            "kgs-time_settings": self.cmd_kgs_time_settings,
+            "time_left": self.cmd_time_left,
+            "final_score": self.cmd_final_score,
+            "final_status_list": self.cmd_final_status_list,
+            "kgs-game_over": lambda args: "",
+            "loadsgf": self.cmd_loadsgf,
+            "printsgf": self.cmd_printsgf,
+            "is_legal": self.cmd_is_legal,
+            "all_legal": self.cmd_all_legal,
+            "list_stones": self.cmd_list_stones,
+            "gogui-analyze_commands": self.cmd_gogui_analyze_commands,
+        }
+        # Streaming commands take (args, emit, input_pending) and write their own output.
+        self.streaming: dict[str, Callable[..., str | None]] = {
+            "lz-analyze": self.cmd_lz_analyze,
+            "kata-analyze": self.cmd_kata_analyze,
+            "lz-genmove_analyze": self.cmd_lz_genmove_analyze,
+            "kata-genmove_analyze": self.cmd_kata_genmove_analyze,
+        }
+
+    # ---- helpers ---------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return self.game.size
+
+    def known(self, name: str) -> bool:
+        return name in self.handlers or name in self.streaming
+
+    def _vertex(self, text: str) -> int:
+        try:
+            return coords.gtp_to_action(text, self.size)
+        except ValueError:
+            raise GtpError("syntax error" if not text[:1].isalpha() else "invalid coordinate") from None
+
+    def _nargs(self, args, *counts: int) -> None:
+        if len(args) not in counts:
+            raise GtpError("syntax error")
+
+    def _seconds(self, colour: int) -> float | None:
+        empty = int(np.sum(self.game.state.board[0] == B.EMPTY))
+        seconds = think_time(self.clocks[colour], empty, self.size * self.size)
+        if seconds is None:
+            return self.time_per_move
+        return seconds if self.time_per_move is None else min(seconds, self.time_per_move)
+
+    # ---- administrative ----------------------------------------------------------------------
+    def cmd_known_command(self, args) -> str:
+        self._nargs(args, 1)
+        return "true" if self.known(args[0]) else "false"
+
+    def cmd_quit(self, args) -> str:
+        self.quit_requested = True
+        return ""
+
+    def cmd_boardsize(self, args) -> str:
+        self._nargs(args, 1)
+        try:
+            size = parse_int(args[0], "size")
+            coords.check_size(size)
+        except (GtpError, ValueError):
+            raise GtpError("unacceptable size") from None
+        self.game = GtpGame(size, self.game.rules)
+        return ""
+
+    def cmd_clear_board(self, args) -> str:
+        self._nargs(args, 0)
+        self.game.clear()
+        for clock in self.clocks.values():
+            clock.reset(clock.system)
+        return ""
+
+    def cmd_komi(self, args) -> str:
+        self._nargs(args, 1)
+        value = parse_float(args[0])
+        try:
+            komi = check_komi(value)
+        except ValueError:
+            raise GtpError("unacceptable komi") from None
+        try:
+            self.game.set_komi(komi)
+        except (IllegalMove, ValueError):
+            raise GtpError("unacceptable komi") from None
+        return ""
+
+    # ---- moves -------------------------------------------------------------------------------
+    def cmd_play(self, args) -> str:
+        self._nargs(args, 2)
+        colour = parse_color(args[0])
+        action = self._vertex(args[1])
+        try:
+            self.game.play(colour, action)
+        except IllegalMove:
+            raise GtpError("illegal move") from None
+        return ""
+
+    def _choose(self, colour: int, allow_pass: bool = True, report=None, report_every=None) -> str:
+        if self.game.to_play != colour:
+            self.game.state.to_play[0] = colour
+            self.game.state.ko_point[0] = B.NO_POINT
+        result = self.player.think(self.game, self._seconds(colour), report=report,
+                                   report_every=report_every, allow_pass=allow_pass)
+        if self._should_resign(result):
+            return "resign"
+        return coords.action_to_gtp(result.best_action, self.size)
+
+    def _should_resign(self, result: analysis.SearchReport) -> bool:
+        # Never resign a won position: both the root and the best move must look hopeless.
+        if self.resign_threshold <= 0 or result.visits < 2:
+            return False
+        best = result.candidates[0].winrate if result.candidates else result.winrate
+        return result.winrate < self.resign_threshold and best < self.resign_threshold and result.score_lead < 0
+
+    def cmd_genmove(self, args, play: bool = True, allow_pass: bool = True) -> str:
+        self._nargs(args, 1)
+        colour = parse_color(args[0])
+        move = self._choose(colour, allow_pass=allow_pass)
+        if play and move != "resign":
+            self.game.play(colour, coords.gtp_to_action(move, self.size))
+        return move
+
+    def cmd_reg_genmove(self, args) -> str:
+        snapshot = (list(self.game.setup), list(self.game.moves), self.game.first_to_play)
+        try:
+            return self.cmd_genmove(args, play=False)
+        finally:
+            self.game.load(*snapshot)
+
+    def cmd_genmove_cleanup(self, args) -> str:
+        # No pass while dead stones remain on the board: search without the pass move unless
+        # the position is already clean (no opponent stone is judged dead).
+        self._nargs(args, 1)
+        colour = parse_color(args[0])
+        dead = self._dead_stones()
+        allow_pass = not dead
+        move = self._choose(colour, allow_pass=allow_pass)
+        if move == "resign":
+            return move
+        self.game.play(colour, coords.gtp_to_action(move, self.size))
+        return move
+
+    def cmd_undo(self, args) -> str:
+        self._nargs(args, 0)
+        try:
+            self.game.undo()
+        except IllegalMove:
+            raise GtpError("cannot undo") from None
+        return ""
+
+    def cmd_showboard(self, args) -> str:
+        self._nargs(args, 0)
+        n = self.size
+        letters = coords.GTP_COLUMNS[:n]
+        chars = {B.EMPTY: ".", B.BLACK: "X", B.WHITE: "O"}
+        lines = ["   " + " ".join(letters)]
+        W = n + 2
+        for r in range(n):
+            row = " ".join(chars[int(self.game.state.board[0, (r + 1) * W + c + 1])] for c in range(n))
+            lines.append(f"{n - r:2d} {row} {n - r:2d}")
+        lines.append("   " + " ".join(letters))
+        to_play = "black" if self.game.to_play == B.BLACK else "white"
+        lines.append(f"komi {self.game.komi:g}, {to_play} to play, move {len(self.game.moves)}")
+        return "\n" + "\n".join(lines)
+
+    # ---- handicap ----------------------------------------------------------------------------
+    def _handicap_count(self, args) -> int:
+        self._nargs(args, 1)
+        count = parse_int(args[0], "number of stones")
+        if count < 2 or count > self.size * self.size - 1:
+            raise GtpError("invalid number of stones")
+        if not self.game.is_empty():
+            raise GtpError("board not empty")
+        return count
+
+    def cmd_fixed_handicap(self, args) -> str:
+        count = self._handicap_count(args)
+        try:
+            actions = fixed_handicap_actions(self.size, count)
+        except ValueError:
+            raise GtpError("invalid number of stones") from None
+        self.game.place_setup(B.BLACK, actions, B.WHITE)
+        return " ".join(coords.action_to_gtp(a, self.size) for a in actions)
+
+    def cmd_place_free_handicap(self, args) -> str:
+        count = self._handicap_count(args)
+        n = self.size
+        try:
+            actions = fixed_handicap_actions(n, count)
+        except ValueError:
+            actions = []
+        if not actions:
+            # Beyond the fixed patterns: star-like points first, then spread over the board.
+            order = sorted(range(n * n), key=lambda a: (_star_distance(a, n), a))
+            actions = order[:count]
+        self.game.place_setup(B.BLACK, actions, B.WHITE)
+        return " ".join(coords.action_to_gtp(a, n) for a in actions)
+
+    def cmd_set_free_handicap(self, args) -> str:
+        if len(args) < 2 or len(args) > self.size * self.size - 1:
+            raise GtpError("bad vertex list")
+        if not self.game.is_empty():
+            raise GtpError("board not empty")
+        try:
+            actions = [coords.gtp_to_action(v, self.size) for v in args]
+        except ValueError:
+            raise GtpError("bad vertex list") from None
+        if len(set(actions)) != len(actions) or self.size * self.size in actions:
+            raise GtpError("bad vertex list")
+        try:
+            self.game.place_setup(B.BLACK, actions, B.WHITE)
+        except (IllegalMove, ValueError):
+            raise GtpError("bad vertex list") from None
+        return ""
+
+    # ---- time --------------------------------------------------------------------------------
+    def cmd_time_settings(self, args) -> str:
+        self._nargs(args, 3)
+        main = parse_int(args[0], "main time", 0)
+        byo = parse_int(args[1], "byo-yomi time", 0)
+        stones = parse_int(args[2], "byo-yomi stones", 0)
+        system = TimeSystem.from_gtp(main, byo, stones)
+        for clock in self.clocks.values():
+            clock.reset(system)
+        return ""
+
+    def cmd_kgs_time_settings(self, args) -> str:
+        if not args:
+            raise GtpError("syntax error")
+        kind = args[0].lower()
+        if kind == "none":
+            self._nargs(args, 1)
+            system = TimeSystem("none")
+        elif kind == "absolute":
+            self._nargs(args, 2)
+            system = TimeSystem("absolute", parse_int(args[1], "main time", 0))
+        elif kind == "byoyomi":
+            self._nargs(args, 4)
+            main, period, periods = (parse_int(a, "time", 0) for a in args[1:])
+            system = TimeSystem("byoyomi", main, period, 1, periods) if period > 0 and periods > 0 else TimeSystem("absolute", main)
+        elif kind == "canadian":
+            self._nargs(args, 4)
+            main, period, stones = (parse_int(a, "time", 0) for a in args[1:])
+            system = TimeSystem("canadian", main, period, stones) if period > 0 and stones > 0 else TimeSystem("absolute", main)
+        else:
+            raise GtpError("syntax error")
+        for clock in self.clocks.values():
+            clock.reset(system)
+        return ""
+
+    def cmd_time_left(self, args) -> str:
+        self._nargs(args, 3)
+        colour = parse_color(args[0])
+        seconds = parse_float(args[1])
+        stones = parse_int(args[2], "stones", 0)
+        if seconds < 0:
+            raise GtpError("syntax error")
+        self.clocks[colour].update(seconds, stones)
+        return ""
+
+    # ---- scoring -----------------------------------------------------------------------------
+    def _dead_stones(self) -> list[int]:
+        """Stones whose chain the ownership estimate gives to the opponent."""
+        own = self.player.ownership(self.game)  # [n*n], black's view
+        n = self.size
+        st = self.game.state
+        dead = []
+        points = coords.action_points(n)
+        chain_sum: dict[int, list[float]] = {}
+        for a in range(n * n):
+            p = points[a]
+            colour = st.board[0, p]
+            if colour in (B.BLACK, B.WHITE):
+                sign = 1.0 if colour == B.BLACK else -1.0
+                chain_sum.setdefault(int(st.chain_head[0, p]), []).append(sign * own[a])
+        for a in range(n * n):
+            p = points[a]
+            if st.board[0, p] in (B.BLACK, B.WHITE):
+                values = chain_sum[int(st.chain_head[0, p])]
+                if sum(values) / len(values) < -0.3:
+                    dead.append(a)
+        return dead
+
+    def _cleaned_score(self) -> tuple[float, list[int]]:
+        """Area score (black's view, komi included) after taking dead stones off."""
+        dead = self._dead_stones()
+        probe = B.take_rows(self.game.state, [0])
+        points = coords.action_points(self.size)
+        for a in dead:
+            probe.board[0, points[a]] = B.EMPTY
+        margin, _ = B.score(probe)
+        return float(margin[0]), dead
+
+    def cmd_final_score(self, args) -> str:
+        self._nargs(args, 0)
+        margin, _ = self._cleaned_score()
+        if margin == 0:
+            return "0"
+        return f"B+{margin:g}" if margin > 0 else f"W+{-margin:g}"
+
+    def cmd_final_status_list(self, args) -> str:
+        self._nargs(args, 1)
+        status = args[0].lower()
+        if status not in ("dead", "alive", "seki"):
+            raise GtpError("syntax error")
+        n = self.size
+        dead = set(self._dead_stones())
+        stones = [a for a in range(n * n) if self.game.state.board[0, coords.action_to_point(a, n)] in (B.BLACK, B.WHITE)]
+        seki = set(self._seki_stones(dead)) if status != "dead" else set()
+        if status == "dead":
+            chosen = sorted(dead)
+        elif status == "seki":
+            chosen = sorted(seki)
+        else:
+            chosen = [a for a in stones if a not in dead and a not in seki]
+        return " ".join(coords.action_to_gtp(a, n) for a in chosen)
+
+    def _seki_stones(self, dead: set[int]) -> list[int]:
+        """Living stones next to an empty region that, once dead stones are gone, reaches both colours."""
+        probe = B.take_rows(self.game.state, [0])
+        n = self.size
+        points = coords.action_points(n)
+        for a in dead:
+            probe.board[0, points[a]] = B.EMPTY
+        _, owner = B.score(probe)
+        W = n + 2
+        seki = []
+        for a in range(n * n):
+            p = int(points[a])
+            if probe.board[0, p] not in (B.BLACK, B.WHITE):
+                continue
+            for q in (p - W, p - 1, p + 1, p + W):
+                if probe.board[0, q] == B.EMPTY:
+                    qa = coords.point_to_action(q, n)
+                    if owner[0, qa] == 0:
+                        seki.append(a)
+                        break
+        # Dame next to alive groups is not seki: keep only stones whose own chain has no eye of its own.
+        eyes = {a for a in range(n * n) if probe.board[0, points[a]] == B.EMPTY and owner[0, a] != 0}
+        result = []
+        for a in seki:
+            p = int(points[a])
+            head = probe.chain_head[0, p]
+            chain = [b for b in range(n * n) if probe.board[0, points[b]] == probe.board[0, p] and probe.chain_head[0, points[b]] == head]
+            has_eye = any(
+                coords.point_to_action(q, n) in eyes
+                for b in chain
+                for q in (int(points[b]) - W, int(points[b]) - 1, int(points[b]) + 1, int(points[b]) + W)
+                if probe.board[0, q] == B.EMPTY
+            )
+            if not has_eye:
+                result.append(a)
+        return result
+
+    # ---- SGF ---------------------------------------------------------------------------------
+    def cmd_loadsgf(self, args) -> str:
+        self._nargs(args, 1, 2)
+        move_number = None
+        if len(args) == 2:
+            move_number = parse_int(args[1], "move number", 1, 100000)
+        path = Path(args[0])
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_SGF_BYTES:
+                raise GtpError("cannot load file")
+            position = sgf.moves_until(sgf.read_sgf(path), move_number)
+            record = position.game
+            setup = [(B.BLACK, a) for a in record.setup_black] + [(B.WHITE, a) for a in record.setup_white]
+            game = GtpGame(record.size, replace(self.game.rules, komi=record.komi))
+            game.load(setup, list(record.moves), record.first_to_play())
+            if game.to_play != position.to_play:
+                game.state.to_play[0] = position.to_play
+                game.state.ko_point[0] = B.NO_POINT
+        except GtpError:
+            raise
+        except (OSError, ValueError, IllegalMove):
+            raise GtpError("cannot load file") from None
+        self.game = game
+        return "black" if position.to_play == B.BLACK else "white"
+
+    def cmd_printsgf(self, args) -> str:
+        self._nargs(args, 0, 1)
+        g = self.game
+        record = sgf.SgfGame(
+            size=g.size,
+            rules=g.rules,
+            moves=tuple(g.moves),
+            handicap=len(g.setup) if g.setup and all(c == B.BLACK for c, _ in g.setup) else 0,
+            setup_black=tuple(a for c, a in g.setup if c == B.BLACK),
+            setup_white=tuple(a for c, a in g.setup if c == B.WHITE),
+            black_player=ENGINE_NAME,
+            white_player=ENGINE_NAME,
+            date=datetime.date.today().isoformat(),
+        )
+        if len(args) == 1:
+            try:
+                sgf.write_sgf(Path(args[0]), record)
+            except OSError:
+                raise GtpError("cannot write file") from None
+            return ""
+        return sgf.to_sgf_bytes(record).decode("utf-8")
+
+    # ---- GNU Go debugging extensions -----------------------------------------------------------
+    def cmd_is_legal(self, args) -> str:
+        self._nargs(args, 2)
+        colour = parse_color(args[0])
+        action = self._vertex(args[1])
+        return "1" if self.game.move_status(colour, action) == B.LEGAL else "0"
+
+    def cmd_all_legal(self, args) -> str:
+        self._nargs(args, 1)
+        colour = parse_color(args[0])
+        n = self.size
+        return " ".join(coords.action_to_gtp(int(a), n) for a in self.game.legal_actions(colour) if a != n * n)
+
+    def cmd_list_stones(self, args) -> str:
+        self._nargs(args, 1)
+        colour = parse_color(args[0])
+        return " ".join(coords.action_to_gtp(a, self.size) for a in self.game.stones(colour))
+
+    def cmd_gogui_analyze_commands(self, args) -> str:
+        self._nargs(args, 0)
+        return "\n".join([
+            "none/Final score/final_score",
+            "plist/Dead stones/final_status_list dead",
+            "plist/Seki stones/final_status_list seki",
+            "plist/All legal moves/all_legal %m",
+            "string/Show board/showboard",
+        ])
+
+    # ---- analysis (streaming) ----------------------------------------------------------------
+    @staticmethod
+    def _analyze_args(args, kata: bool) -> tuple[int | None, float, bool]:
+        """``[colour] [interval] [key value...]`` -> (colour or None, seconds between lines, ownership)."""
+        items = list(args)
+        colour = None
+        if items and items[0].lower() in ("b", "w", "black", "white"):
+            colour = parse_color(items.pop(0))
+        interval = 1.0
+        if items and items[0].lstrip("+").isdigit():
+            interval = parse_int(items.pop(0), "interval", 0) / 100.0
+        ownership = False
+        while items:
+            key = items.pop(0)
+            if not items:
+                raise GtpError("syntax error")
+            value = items.pop(0)
+            if key == "interval":
+                interval = parse_int(value, "interval", 0) / 100.0
+            elif key == "ownership" and kata:
+                if value not in ("true", "false"):
+                    raise GtpError("syntax error")
+                ownership = value == "true"
+            elif key in ("minmoves", "maxmoves", "avoid", "allow", "pvVisits", "ownershipStdev", "movesOwnership", "rootInfo"):
+                continue
+            else:
+                raise GtpError("syntax error")
+        return colour, max(interval, 0.05), ownership
+
+    def _analyze(self, args, emit, input_pending, kata: bool, genmove: bool) -> str | None:
+        colour, interval, with_own = self._analyze_args(args, kata)
+        if genmove and colour is None:
+            raise GtpError("syntax error")
+        if colour is not None and colour != self.game.to_play:
+            self.game.state.to_play[0] = colour
+            self.game.state.ko_point[0] = B.NO_POINT
+        n = self.size
+        fmt = (lambda r: analysis.kata_line(r, n, with_own)) if kata else (lambda r: analysis.lz_line(r, n))
+
+        def report(r: analysis.SearchReport) -> None:
+            if r.candidates:
+                emit(fmt(r) + "\n")
+
+        emit(None)  # the engine writes the "=id" line now
+        if genmove:
+            mover = self.game.to_play
+            result = self.player.think(self.game, self._seconds(mover), report=report, report_every=interval)
+            report(result)
+            move = "resign" if self._should_resign(result) else coords.action_to_gtp(result.best_action, n)
+            if move != "resign":
+                self.game.play(mover, result.best_action)
+            emit(f"play {move}\n")
+            return None
+        self.player.think(self.game, float("inf"), report=report, report_every=interval, should_stop=input_pending)
+        return None
+
+    def cmd_lz_analyze(self, args, emit, input_pending):
+        return self._analyze(args, emit, input_pending, kata=False, genmove=False)
+
+    def cmd_kata_analyze(self, args, emit, input_pending):
+        return self._analyze(args, emit, input_pending, kata=True, genmove=False)
+
+    def cmd_lz_genmove_analyze(self, args, emit, input_pending):
+        return self._analyze(args, emit, input_pending, kata=False, genmove=True)
+
+    def cmd_kata_genmove_analyze(self, args, emit, input_pending):
+        return self._analyze(args, emit, input_pending, kata=True, genmove=True)
+
+
+def _star_distance(a: int, n: int) -> float:
+    row, col = divmod(a, n)
+    line = 2 if n < 13 else 3
+    targets = sorted({line, n // 2, n - 1 - line})
+    return min(abs(row - t) for t in targets) + min(abs(col - t) for t in targets)

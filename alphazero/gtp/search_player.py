@@ -1,0 +1,151 @@
+"""The GTP player: batched MCTS (a batch of one) over the GTP game, reporting for analysis.
+
+Search runs in chunks of simulations so it can stop on a visit budget, a time budget, a GUI's new
+input (analysis), or a full tree. Ownership (for scoring and dead stones) comes from the network's
+ownership head when it has one, else from random play-outs of the position.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from typing import Callable
+
+import numpy as np
+
+from alphazero.config.search import SearchConfig
+from alphazero.gtp.analysis import Candidate, SearchReport
+from alphazero.gtp.game import GtpGame
+from go_engine import board as B
+from go_engine import features as F
+from selfplay.mcts import BatchedMCTS
+from selfplay.tree import ROOT, child_q, child_visits
+
+CHUNK = 8  # simulations between checks of the clock / input / report interval
+MAX_TREE_SIMULATIONS = 50_000  # tree capacity for open-ended analysis (memory ~ N * A * 8 bytes)
+PLAYOUTS_FOR_OWNERSHIP = 128
+
+
+class SearchPlayer:
+    """``visits`` per move unless a time budget is given; ``history`` is the network's."""
+
+    def __init__(self, evaluator, search: SearchConfig, visits: int, history: int, seed: int = 0,
+                 max_tree_simulations: int = MAX_TREE_SIMULATIONS, has_ownership: bool = False) -> None:
+        # Play uses no root noise and no forced playouts; the search is plain PUCT with LCB choice.
+        self.search_config = replace(search, dirichlet_epsilon=0.0, forced_playouts_k=0.0, gumbel=False)
+        self.evaluator = evaluator
+        self.visits = visits
+        self.history = history
+        self.rng = np.random.default_rng(seed)
+        self.max_tree_simulations = max(visits, max_tree_simulations)
+        self.has_ownership = has_ownership
+        self.last_visits_per_second = 0.0
+
+    # ---- the search --------------------------------------------------------------------------
+    def _root_estimates(self, game: GtpGame) -> tuple[float, np.ndarray | None]:
+        """(score lead of the side to move, ownership [n*n] side to move) from the network, if it has them."""
+        planes = F.encode(game.state, game.rules, history=self.history)
+        legal = B.legal_mask(game.state, game.rules)
+        out = self.evaluator(planes, legal)
+        aux = out[2] if len(out) > 2 else {}
+        score = float(aux["score"][0]) if "score" in aux else 0.0
+        ownership = np.asarray(aux["ownership"][0], np.float32) if "ownership" in aux else None
+        return score, ownership
+
+    def think(self, game: GtpGame, seconds: float | None, report: Callable[[SearchReport], None] | None = None,
+              report_every: float | None = None, should_stop: Callable[[], bool] | None = None,
+              allow_pass: bool = True) -> SearchReport:
+        state = B.take_rows(game.state, [0])
+        state.done[0] = False  # GTP games go on after two passes (cleanup, disputes)
+        state.passes[0] = 0 if not allow_pass else state.passes[0]
+        open_ended = seconds is not None
+        budget = self.max_tree_simulations if open_ended else self.visits
+        mcts = BatchedMCTS(self.search_config, game.rules, state, self.evaluator, history=self.history,
+                           max_simulations=budget, max_moves=B.capacity(state))
+        score, ownership = self._root_estimates(game)
+        started = time.monotonic()
+        deadline = started + seconds if seconds is not None and math.isfinite(seconds) else None
+        next_report = started + (report_every or 0.0)
+        done = 0
+        while done < budget:
+            chunk = min(CHUNK, budget - done)
+            mcts.start([0], chunk, self.rng, full_search=False)
+            while mcts.active().any():
+                mcts.step()
+            done += chunk
+            now = time.monotonic()
+            if report is not None and report_every is not None and now >= next_report:
+                report(self._report(mcts, game, score, ownership, allow_pass))
+                next_report = now + report_every
+            if deadline is not None and now >= deadline:
+                break
+            if should_stop is not None and should_stop():
+                break
+        elapsed = max(time.monotonic() - started, 1e-9)
+        self.last_visits_per_second = done / elapsed
+        return self._report(mcts, game, score, ownership, allow_pass)
+
+    def _report(self, mcts: BatchedMCTS, game: GtpGame, score: float, ownership, allow_pass: bool) -> SearchReport:
+        t = mcts.tree
+        n = game.size
+        visits = child_visits(t, 0)
+        q = child_q(t, 0)  # parent's (side to move's) view
+        prior = t.prior[0, ROOT]
+        order = [int(a) for a in np.argsort(-visits, kind="stable") if visits[a] > 0]
+        if not allow_pass:
+            order = [a for a in order if a != n * n]
+        candidates = []
+        for a in order[:20]:
+            child = int(t.children[0, ROOT, a])
+            v = int(visits[a])
+            mean = float(q[a])
+            var = float(t.value_sq_sum[0, child]) / v - mean * mean if v > 1 else 1.0
+            stderr = math.sqrt(max(var, 0.0) / v) if v > 1 else 1.0
+            candidates.append(Candidate(
+                action=a, visits=v, winrate=(1.0 + mean) / 2.0, prior=float(prior[a]),
+                lcb=max(0.0, (1.0 + mean - mcts.config.lcb_z * stderr) / 2.0),
+                score_lead=score, pv=tuple(self._pv(mcts, a)),
+            ))
+        best = mcts.best_action_lcb(0)
+        if not allow_pass and best == n * n:
+            best = order[0] if order else n * n
+        if candidates:
+            # The chosen move first: GUIs show order 0 as the engine's choice.
+            candidates.sort(key=lambda c: c.action != best)
+        root_value = mcts.root_value(0)
+        return SearchReport(tuple(candidates), int(t.visits[0, ROOT]), (1.0 + root_value) / 2.0, score,
+                            ownership, best if order or best != n * n else n * n)
+
+    @staticmethod
+    def _pv(mcts: BatchedMCTS, first: int, max_len: int = 12) -> list[int]:
+        t = mcts.tree
+        pv = [first]
+        node = int(t.children[0, ROOT, first])
+        while node >= 0 and t.expanded[0, node] and len(pv) < max_len:
+            visits = child_visits(t, 0, node)
+            if visits.max() <= 0:
+                break
+            a = int(np.argmax(visits))
+            pv.append(a)
+            node = int(t.children[0, node, a])
+        return pv
+
+    # ---- ownership ---------------------------------------------------------------------------
+    def ownership(self, game: GtpGame) -> np.ndarray:
+        """``[n*n] float32``, black's view: the ownership head if the network has one, else the
+        mean final ownership of random play-outs (own eyes never filled) from the position."""
+        if self.has_ownership:
+            _, own = self._root_estimates(game)
+            if own is not None:
+                return own if game.to_play == B.BLACK else -own
+        return playout_ownership(game, PLAYOUTS_FOR_OWNERSHIP, int(self.rng.integers(2**31)))
+
+
+def playout_ownership(game: GtpGame, playouts: int, seed: int) -> np.ndarray:
+    state = B.take_rows(game.state, np.zeros(playouts, np.int64))
+    state.done[:] = False
+    state.passes[:] = 0
+    B.play_random_games(state, game.rules, seed, avoid_eyes=True, max_moves=B.capacity(state))
+    _, owner = B.score(state)
+    return owner.astype(np.float32).mean(axis=0)

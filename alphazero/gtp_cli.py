@@ -1,0 +1,80 @@
+"""``alphazero gtp``: the GTP engine on stdin/stdout (logs on stderr), for GUIs and the arena."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from alphazero.config.search import SearchConfig
+from go_engine import rules as R
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", help="checkpoint directory (models/<gen>/); without it the engine "
+                        "plays with a uniform prior: weak but legal, for testing rules")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--visits", type=int, default=200, help="simulations per move (default 200)")
+    budget.add_argument("--time-per-move", type=float, default=None, metavar="S",
+                        help="seconds per move when the GUI sets no clock")
+    parser.add_argument("--rules", default="chinese", choices=sorted(R.PRESETS), help="rules preset (default chinese)")
+    parser.add_argument("--komi", type=float, default=None, help="komi before the GUI sets one (default: the preset's)")
+    parser.add_argument("--size", type=int, default=19, help="board size before the GUI sets one (default 19)")
+    parser.add_argument("--resign-threshold", type=float, default=0.05,
+                        help="resign when the win rate of the root and of the best move is below this (0 never)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the search")
+    parser.add_argument("--device", default="cpu", help="torch device for the network (cpu, cuda, cuda:1)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch and the compiled kernels")
+
+
+def run(args: argparse.Namespace) -> int:
+    # Only GTP on stdout: everything else (warnings, logs) goes to stderr.
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        engine = build_engine(args)
+    except (ValueError, OSError) as e:
+        print(f"alphazero gtp: {e}", file=sys.stderr)
+        return 2
+    finally:
+        sys.stdout = real_stdout
+    from alphazero.gtp.server import serve
+
+    def log(text: str) -> None:
+        # No stderr line may start with "=" or "?" (Lizzie merges the streams).
+        for line in text.splitlines():
+            print(f"[gtp] {line}", file=sys.stderr, flush=True)
+
+    return serve(engine, sys.stdin, sys.stdout, log)
+
+
+def build_engine(args: argparse.Namespace):
+    import numba
+    import torch
+
+    from alphazero.gtp.engine import GtpEngine
+    from alphazero.gtp.search_player import SearchPlayer
+    from go_engine import coords
+    from selfplay.evaluators import UniformEvaluator
+
+    threads = max(1, args.threads)
+    torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    if args.visits is not None and args.visits < 1:
+        raise ValueError(f"--visits must be >= 1, got {args.visits}")
+    if args.time_per_move is not None and not args.time_per_move > 0:
+        raise ValueError(f"--time-per-move must be > 0, got {args.time_per_move}")
+    coords.check_size(args.size)
+    rules = R.preset(args.rules)
+    if args.komi is not None:
+        rules = rules.with_komi(args.komi)
+    if args.checkpoint:
+        from alphazero.evaluator import NetworkEvaluator
+
+        evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device)
+        history, has_ownership = meta.history, True
+    else:
+        evaluator, history, has_ownership = UniformEvaluator(), 8, False
+    player = SearchPlayer(evaluator, SearchConfig(), visits=args.visits or 200, history=history,
+                          seed=args.seed, has_ownership=has_ownership)
+    return GtpEngine(player, rules, size=args.size, resign_threshold=args.resign_threshold,
+                     time_per_move=args.time_per_move)

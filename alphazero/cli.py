@@ -8,6 +8,8 @@ import sys
 
 # name -> (module, one-line help); each module exposes ``add_arguments(parser)`` and ``run(args) -> int``.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("alphazero.train_cli", "start or resume a self-play training run (local Ray, or --address a cluster)"),
+    "gtp": ("alphazero.gtp_cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, KGS, the arena)"),
     "bench": ("alphazero.bench_cli", "run a benchmark (engine, mcts, train, infer) and print numbers"),
 }
 

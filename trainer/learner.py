@@ -29,8 +29,15 @@ TARGET_FIELDS = ("policy", "full_search", "value_wdl", "score", "ownership")
 def batch_to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Planes ``[B, C, n, n]`` and the target dict on ``device``."""
     non_blocking = device.type == "cuda"
-    planes = torch.from_numpy(np.ascontiguousarray(batch.planes)).to(device, non_blocking=non_blocking)
-    targets = {f: torch.from_numpy(np.ascontiguousarray(getattr(batch, f))).to(device, non_blocking=non_blocking) for f in TARGET_FIELDS}
+
+    def tensor(array: np.ndarray) -> torch.Tensor:
+        # Arrays that arrive through Ray's object store are read-only views: copy those.
+        if not (array.flags.writeable and array.flags.c_contiguous):
+            array = np.array(array, order="C")
+        return torch.from_numpy(array).to(device, non_blocking=non_blocking)
+
+    planes = tensor(batch.planes)
+    targets = {f: tensor(getattr(batch, f)) for f in TARGET_FIELDS}
     return planes, targets
 
 

@@ -1,0 +1,212 @@
+"""The root of the config tree (one training run) and the named presets of ``alphazero train``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from alphazero.config.base import ConfigBase, ConfigError, require
+from alphazero.config.network import NetworkConfig, network_preset
+from alphazero.config.search import SearchConfig, SelfPlayConfig
+from alphazero.config.trainer import ReplayConfig, TrainerConfig
+from go_engine import coords
+from go_engine.rules import Rules, preset as rules_preset
+
+
+@dataclass(frozen=True)
+class LoopConfig(ConfigBase):
+    """How the run is laid out over Ray actors and how amplification and distillation are balanced."""
+
+    max_generations: int = 20
+    """Stop after publishing this many generations (checkpoints after generation 0)."""
+    time_limit_minutes: float = 0.0
+    """Stop (cleanly, with a checkpoint) after this many minutes of wall time; 0 = no limit."""
+    train_steps_per_generation: int = 200
+    """Learner steps between two published checkpoints."""
+    samples_per_position: float = 4.0
+    """Target training samples per new self-play position (sample reuse). Whichever side runs ahead
+    is throttled: the learner waits for data, or self-play actors wait for the learner."""
+    ratio_slack_positions: int = 2000
+    """Self-play may run this many positions ahead of the target ratio before it is paused."""
+    min_positions: int = 1000
+    """Positions in the replay buffer before the learner takes its first step."""
+    selfplay_actors: int = 1
+    """Self-play actors (each runs selfplay.games_in_parallel games through one batched search)."""
+    actor_cpus: float = 1.0
+    """CPUs reserved per self-play actor (also its numba/torch thread count, rounded up)."""
+    actor_gpus: float = 0.0
+    """GPUs reserved per self-play actor (fractions share a GPU); 0 = inference on CPU."""
+    learner_cpus: float = 1.0
+    """CPUs reserved for the learner actor (also its torch thread count)."""
+    learner_gpus: float = 0.0
+    """GPUs for the learner (1 places it on a GPU node through a placement group)."""
+    search_steps_per_task: int = 64
+    """Search steps a self-play actor runs per remote call; weights switch between calls, i.e.
+    between moves, and finished games are sent to the buffer at the end of each call."""
+    train_steps_per_task: int = 10
+    """Learner steps per remote call (metrics are reported per call)."""
+    sample_sgfs_per_generation: int = 2
+    """Self-play games saved as SGF into the run directory per generation."""
+    keep_checkpoints: int = 0
+    """Keep only the newest this many model generations on disk (0 = keep all); every 10th is kept."""
+    inference_precision: Literal["float32", "bfloat16", "float16"] = "float32"
+    """Precision of self-play inference on GPU actors (CPU actors always use float32)."""
+    seed: int = 0
+    """Seed of everything random in the run (actors derive theirs from it)."""
+    display_interval_s: float = 2.0
+    """Seconds between updates of the terminal display / log lines."""
+
+    def validate(self) -> None:
+        require(self.max_generations >= 1, f"max_generations must be >= 1, got {self.max_generations}")
+        require(self.time_limit_minutes >= 0.0, f"time_limit_minutes must be >= 0, got {self.time_limit_minutes}")
+        require(self.train_steps_per_generation >= 1, f"train_steps_per_generation must be >= 1, got {self.train_steps_per_generation}")
+        require(0.0 < self.samples_per_position <= 1000.0, f"samples_per_position must be in (0, 1000], got {self.samples_per_position}")
+        require(self.ratio_slack_positions >= 0, f"ratio_slack_positions must be >= 0, got {self.ratio_slack_positions}")
+        require(self.min_positions >= 1, f"min_positions must be >= 1, got {self.min_positions}")
+        require(1 <= self.selfplay_actors <= 4096, f"selfplay_actors must be in [1, 4096], got {self.selfplay_actors}")
+        require(0.0 < self.actor_cpus <= 256.0, f"actor_cpus must be in (0, 256], got {self.actor_cpus}")
+        require(0.0 <= self.actor_gpus <= 8.0, f"actor_gpus must be in [0, 8], got {self.actor_gpus}")
+        require(0.0 < self.learner_cpus <= 256.0, f"learner_cpus must be in (0, 256], got {self.learner_cpus}")
+        require(0.0 <= self.learner_gpus <= 8.0, f"learner_gpus must be in [0, 8], got {self.learner_gpus}")
+        require(self.search_steps_per_task >= 1, f"search_steps_per_task must be >= 1, got {self.search_steps_per_task}")
+        require(self.train_steps_per_task >= 1, f"train_steps_per_task must be >= 1, got {self.train_steps_per_task}")
+        require(self.sample_sgfs_per_generation >= 0, "sample_sgfs_per_generation must be >= 0")
+        require(self.keep_checkpoints >= 0, "keep_checkpoints must be >= 0")
+        require(self.display_interval_s > 0.0, f"display_interval_s must be > 0, got {self.display_interval_s}")
+
+
+@dataclass(frozen=True)
+class RunConfig(ConfigBase):
+    """Everything one training run needs; saved as ``config.json`` in the run directory."""
+
+    board_size: int = 9
+    """Board side (2..19)."""
+    rules: Rules = field(default_factory=lambda: rules_preset("chinese"))
+    """Rules of every self-play game: ko, suicide, komi, move cap."""
+    history: int = 8
+    """Feature history length k (input planes = 2k + 10)."""
+    network: NetworkConfig = field(default_factory=lambda: network_preset("b6c64"))
+    """Network shape (see alphazero.config.network)."""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    """Search used by self-play (see alphazero.config.search)."""
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    """Self-play game driving: parallel games, playout cap, temperature, resignation."""
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    """Learner: optimiser, schedule, losses, EMA."""
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    """Replay window."""
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    """Actors, throughput balance and stopping."""
+
+    def validate(self) -> None:
+        try:
+            coords.check_size(self.board_size)
+        except ValueError as e:
+            raise ConfigError(f"board_size: {e}") from None
+        require(1 <= self.history <= 32, f"history must be in [1, 32], got {self.history}")
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["rules"] = self.rules.to_dict()
+        return out
+
+
+def _preset(board_size, rules, history, network, search, selfplay, trainer, replay, loop) -> RunConfig:
+    return RunConfig(board_size=board_size, rules=rules, history=history, network=network, search=search,
+                     selfplay=selfplay, trainer=trainer, replay=replay, loop=loop)
+
+
+# Presets. CPU presets use Gumbel search with few simulations (learns with 8-16), playout-cap
+# randomisation, the auxiliary heads, a small net and high sample reuse: what makes learning fast
+# on a CPU. Wall times are for the 2-core reference machine (see README).
+PRESETS: dict[str, RunConfig] = {
+    # Seconds: for tests and smoke runs.
+    "tiny-cpu": _preset(
+        5, rules_preset("tromp-taylor").with_komi(0.5), 2, network_preset("tiny"),
+        SearchConfig(simulations=8, gumbel=True, gumbel_considered=4),
+        SelfPlayConfig(games_in_parallel=8, full_search_probability=1.0, cheap_simulations=4, resign_enabled=False, max_game_moves=60),
+        TrainerConfig(batch_size=32, lr=0.02, warmup_steps=5, ema_decay=0.9),
+        ReplayConfig(max_size=20_000, window_base=2_000, min_positions=100),
+        LoopConfig(max_generations=3, train_steps_per_generation=8, samples_per_position=2.0, ratio_slack_positions=400,
+                   min_positions=100, search_steps_per_task=40, train_steps_per_task=4, display_interval_s=1.0),
+    ),
+    # 60 minutes on 2 cores: the 7x7 run whose target is GNU Go level 10.
+    "7x7-cpu": _preset(
+        7, rules_preset("chinese").with_komi(9.0), 4, network_preset("b6c64", blocks=4, channels=48, global_pool_channels=16),
+        SearchConfig(simulations=16, gumbel=True, gumbel_considered=8),
+        SelfPlayConfig(games_in_parallel=64, full_search_probability=0.5, cheap_simulations=8, resign_threshold=-0.95,
+                       no_resign_fraction=0.2),
+        TrainerConfig(batch_size=128, lr=0.02, warmup_steps=100, ema_decay=0.99),
+        ReplayConfig(max_size=200_000, window_base=10_000, min_positions=2_000),
+        LoopConfig(max_generations=1000, time_limit_minutes=60.0, train_steps_per_generation=100, samples_per_position=6.0,
+                   min_positions=2_000, search_steps_per_task=64, train_steps_per_task=10),
+    ),
+    # The README's main command: a real 9x9 run on a laptop / 2-core machine.
+    "9x9-cpu": _preset(
+        9, rules_preset("chinese"), 4, network_preset("b6c64", blocks=4, channels=48, global_pool_channels=16),
+        SearchConfig(simulations=16, gumbel=True, gumbel_considered=8),
+        SelfPlayConfig(games_in_parallel=64, full_search_probability=0.5, cheap_simulations=8, resign_threshold=-0.95,
+                       no_resign_fraction=0.2),
+        TrainerConfig(batch_size=128, lr=0.02, warmup_steps=100, ema_decay=0.99),
+        ReplayConfig(max_size=250_000, window_base=10_000, min_positions=2_000),
+        LoopConfig(max_generations=1000, time_limit_minutes=60.0, train_steps_per_generation=100, samples_per_position=6.0,
+                   min_positions=2_000, search_steps_per_task=64, train_steps_per_task=10),
+    ),
+    # One GPU machine: learner on the GPU, self-play actors sharing it for inference.
+    "9x9-gpu": _preset(
+        9, rules_preset("chinese"), 8, network_preset("b6c128"),
+        SearchConfig(simulations=64, gumbel=True, gumbel_considered=16),
+        SelfPlayConfig(games_in_parallel=512, full_search_probability=0.25, cheap_simulations=16),
+        TrainerConfig(batch_size=1024, lr=0.05, warmup_steps=500, ema_decay=0.999),
+        ReplayConfig(max_size=1_000_000, window_base=100_000, min_positions=20_000),
+        LoopConfig(max_generations=10_000, train_steps_per_generation=500, samples_per_position=4.0,
+                   min_positions=20_000, selfplay_actors=6, actor_cpus=2.0, actor_gpus=0.1, learner_cpus=2.0,
+                   learner_gpus=0.4, inference_precision="bfloat16", search_steps_per_task=128, train_steps_per_task=50),
+    ),
+    # Many GPU machines.
+    "19x19-cluster": _preset(
+        19, rules_preset("chinese"), 8, network_preset("b20c256"),
+        SearchConfig(simulations=600, gumbel=False),
+        SelfPlayConfig(games_in_parallel=256, full_search_probability=0.25, cheap_simulations=100),
+        TrainerConfig(batch_size=2048, lr=0.1, warmup_steps=2000, ema_decay=0.999),
+        ReplayConfig(max_size=5_000_000, window_base=250_000, min_positions=250_000),
+        LoopConfig(max_generations=100_000, train_steps_per_generation=1000, samples_per_position=4.0,
+                   min_positions=250_000, selfplay_actors=64, actor_cpus=4.0, actor_gpus=0.5, learner_cpus=8.0,
+                   learner_gpus=1.0, inference_precision="bfloat16", search_steps_per_task=256, train_steps_per_task=100),
+    ),
+}
+
+
+def load_config(preset: str | None = None, file: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Preset (default ``9x9-cpu``), then a TOML file's tables on top, then ``a.b=c`` overrides."""
+    name = preset or "9x9-cpu"
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    config = PRESETS[name]
+    if file is not None:
+        path = Path(file)
+        try:
+            data = tomllib.loads(path.read_text())
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+        config = RunConfig.from_dict(_merge(config.to_dict(), data))
+    if overrides:
+        config = config.with_overrides(list(overrides))
+    return config
+
+
+def _merge(base: dict, top: dict, path: str = "") -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        if key not in base:
+            raise ConfigError(f"unknown config key {path + key!r}")
+        if isinstance(value, dict) and isinstance(base[key], dict):
+            out[key] = _merge(base[key], value, f"{path}{key}.")
+        else:
+            out[key] = value
+    return out
+

@@ -1,0 +1,205 @@
+"""The Ray actors of a run: self-play, replay buffer and learner. Each wraps a plain class from
+``selfplay`` / ``trainer`` and restarts after a crash (``max_restarts=-1``), rebuilding its state
+from the run directory (buffer shards, learner state) or from the weights the driver re-sends."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import ray
+import torch
+
+from alphazero.atomic_io import write_bytes_atomic
+from alphazero.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
+from alphazero.config.run import RunConfig
+from alphazero.game_record import GameRecord
+from alphazero.model import PolicyValueNet
+from alphazero.train.run_dir import RunDir
+from alphazero.train.sample_games import record_to_sgf
+from go_engine import features as F
+from go_engine import sgf
+
+log = logging.getLogger(__name__)
+
+LEARNER_STATE = "learner.safetensors"
+LEARNER_INFO = "learner.json"
+
+
+def actor_name(run_root: str | Path, role: str) -> str:
+    """Ray name of one actor of a run (unique per run directory, so runs can share a cluster)."""
+    digest = hashlib.sha256(str(Path(run_root).resolve()).encode()).hexdigest()[:12]
+    return f"alphazero-{digest}-{role}"
+
+
+def _numba_threads(k: int) -> None:
+    import numba
+
+    numba.set_num_threads(max(1, min(int(k), numba.config.NUMBA_NUM_THREADS)))
+
+
+@ray.remote(max_restarts=-1, max_task_retries=-1)
+class SelfPlayActor:
+    """Runs a ``SelfPlayWorker`` and hands its finished games to the replay actor itself, so the
+    driver only sees small summaries."""
+
+    def __init__(self, config: RunConfig, index: int, replay, device: str, threads: int) -> None:
+        from selfplay.worker import SelfPlayWorker
+
+        _numba_threads(threads)
+        self.worker = SelfPlayWorker(config, index, device=device, threads=threads)
+        self.replay = replay
+
+    def run(self, version: int, weights: dict, steps: int) -> dict:
+        records, stats = self.worker.run(version, weights, steps)
+        added = ray.get(self.replay.add_games.remote(records)) if records else {"added": 0, "positions": 0}
+        lengths = [len(r.moves) for r in records]
+        stats.update(
+            games=len(records),
+            positions=int(sum(r.num_positions for r in records)),
+            added=added["added"],
+            lengths=lengths,
+            resigned=int(sum(r.resigned for r in records)),
+            no_resign_checked=int(sum(r.resign_false_positive >= 0 for r in records)),
+            resign_false_positives=int(sum(r.resign_false_positive == 1 for r in records)),
+            black_wins=int(sum(r.outcome > 0 for r in records)),
+            record_versions=[int(r.model_version) for r in records],
+        )
+        return stats
+
+
+@ray.remote(max_restarts=-1, max_task_retries=-1)
+class ReplayActor:
+    """Owns the on-disk shards; deduplicates by game id (Ray may retry a task); writes sample SGFs."""
+
+    def __init__(self, run_root: str, config: RunConfig) -> None:
+        from trainer.replay_buffer import ReplayBuffer
+
+        self.run = RunDir(Path(run_root))
+        self.config = config
+        self.buffer = ReplayBuffer(self.run.replay, config.replay, config.board_size, config.history)
+        self.sgf_written: dict[int, int] = {}
+
+    def add_games(self, records: list[GameRecord]) -> dict:
+        added = 0
+        positions = 0
+        for record in records:
+            if self.buffer.add(record):
+                added += 1
+                positions += record.num_positions
+                self._maybe_sgf(record)
+        return {"added": added, "positions": positions, **self.buffer.stats()}
+
+    def _maybe_sgf(self, record: GameRecord) -> None:
+        version = int(record.model_version)
+        if self.sgf_written.get(version, 0) >= self.config.loop.sample_sgfs_per_generation:
+            return
+        self.sgf_written[version] = self.sgf_written.get(version, 0) + 1
+        try:
+            path = self.run.sgf / f"{version:06d}" / f"{record.game_id}.sgf"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sgf.write_sgf(path, record_to_sgf(record, f"gen{version}"))
+        except (OSError, ValueError) as e:
+            log.warning("could not write sample SGF of %s: %s", record.game_id, e)
+
+    def sample(self, batch_size: int, seed: int):
+        return self.buffer.sample(batch_size, np.random.default_rng(seed))
+
+    def stats(self) -> dict:
+        return {**self.buffer.stats(), "ready": bool(self.buffer.ready)}
+
+
+@ray.remote(max_restarts=-1, max_task_retries=-1)
+class LearnerActor:
+    """The ``Learner`` plus publishing: checkpoints of the EMA weights and its own resumable state."""
+
+    def __init__(self, run_root: str, config: RunConfig, replay, device: str, threads: int, seed: int) -> None:
+        from trainer.learner import Learner
+
+        torch.set_num_threads(max(1, threads))
+        torch.manual_seed(seed)
+        self.run = RunDir(Path(run_root))
+        self.config = config
+        self.replay = replay
+        self.in_planes = F.num_planes(config.history)
+        model = PolicyValueNet(config.network, self.in_planes)
+        self.learner = Learner(model, config.trainer, device)
+        self.rng = np.random.default_rng(seed)
+        self.generation = self._restore()
+
+    # ---- state on disk ------------------------------------------------------------------------
+    def _restore(self) -> int:
+        """Newest generation whose learner state (or at least model) reads back; -1 for a new run."""
+        generation = self.run.latest_valid_generation()
+        if generation is None:
+            return -1
+        info_path = self.run.state_dir / LEARNER_INFO
+        tensors_path = self.run.state_dir / LEARNER_STATE
+        try:
+            info = json.loads(info_path.read_text())
+            data = tensors_path.read_bytes()
+            if info.get("generation") != generation or info.get("sha256") != hashlib.sha256(data).hexdigest():
+                raise ValueError("learner state does not match the newest checkpoint")
+            from safetensors.torch import load as load_tensors
+
+            self.learner.load_training_state(load_tensors(data), info["training"])
+            log.info("learner resumed at generation %d, step %d", generation, self.learner.step)
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as e:
+            # Fall back to the published (EMA) weights; the optimiser starts afresh.
+            log.warning("learner state unusable (%s); restarting the optimiser from generation %d", e, generation)
+            ckpt = load_checkpoint(self.run.model_dir(generation))
+            self.learner.model.load_state_dict(ckpt.state_dict)
+            self.learner.ema.load_state_dict(ckpt.state_dict)
+            self.learner.samples_seen = ckpt.meta.samples_seen
+        return generation
+
+    def _save_state(self, generation: int) -> None:
+        from safetensors.torch import save as save_tensors
+
+        tensors, info = self.learner.training_state()
+        data = save_tensors({k: v.contiguous() for k, v in tensors.items()})
+        write_bytes_atomic(self.run.state_dir / LEARNER_STATE, data)
+        meta = {"generation": generation, "sha256": hashlib.sha256(data).hexdigest(), "training": info}
+        write_bytes_atomic(self.run.state_dir / LEARNER_INFO, json.dumps(meta).encode())
+
+    # ---- work ------------------------------------------------------------------------------------
+    def generation_on_disk(self) -> int:
+        return self.generation
+
+    def train(self, steps: int) -> dict:
+        """``steps`` optimiser steps on batches drawn from the replay actor; mean metrics."""
+        sums: dict[str, float] = {}
+        start = time.perf_counter()
+        pending = self.replay.sample.remote(self.config.trainer.batch_size, int(self.rng.integers(1 << 62)))
+        for i in range(steps):
+            batch = ray.get(pending)
+            if i + 1 < steps:  # fetch the next batch while this one trains
+                pending = self.replay.sample.remote(self.config.trainer.batch_size, int(self.rng.integers(1 << 62)))
+            for key, value in self.learner.train_step(batch).items():
+                sums[key] = sums.get(key, 0.0) + value
+        out = {k: v / steps for k, v in sums.items()}
+        out.update(steps=self.learner.step, samples_seen=self.learner.samples_seen,
+                   samples_per_s=steps * self.config.trainer.batch_size / (time.perf_counter() - start))
+        return out
+
+    def publish(self, generation: int) -> dict:
+        """Write checkpoint ``generation`` (EMA weights) and the learner state; return the weights
+        as numpy arrays for the self-play actors."""
+        weights = self.learner.publish_state_dict()
+        parent = str(self.run.model_dir(self.generation)) if self.generation >= 0 else None
+        meta = CheckpointMeta(
+            network=self.config.network, input_planes=self.in_planes, feature_version=F.FEATURE_VERSION,
+            history=self.config.history, board_sizes=(self.config.board_size,), rules=(self.config.rules.to_dict(),),
+            generation=generation, samples_seen=self.learner.samples_seen, parent=parent,
+        )
+        save_checkpoint(self.run.model_dir(generation), weights, meta)
+        self._save_state(generation)
+        self.generation = generation
+        return {k: v.numpy() for k, v in weights.items()}
+
+    def current_weights(self) -> dict:
+        return {k: v.numpy() for k, v in self.learner.publish_state_dict().items()}

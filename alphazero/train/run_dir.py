@@ -1,0 +1,113 @@
+"""The run directory: where everything of one training run lives, and how it is found again.
+
+    <run>/config.json             resolved RunConfig (written once; a resume checks it)
+    <run>/state/run_state.json    counters of the driver (atomic JSON)
+    <run>/state/learner.*         learner weights + optimiser (safetensors + JSON), per generation
+    <run>/models/<gen>/           published checkpoints (model.safetensors + model.json)
+    <run>/replay/                 game records, one .npz shard per game
+    <run>/sgf/<gen>/              sample self-play games
+    <run>/metrics.jsonl           one JSON object per line, appended
+    <run>/logs/                   driver log
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from alphazero.atomic_io import write_bytes_atomic
+from alphazero.checkpoint import CheckpointError, read_meta
+
+log = logging.getLogger(__name__)
+
+GENERATION_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class RunDir:
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def run_state_path(self) -> Path:
+        return self.state_dir / "run_state.json"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def replay(self) -> Path:
+        return self.root / "replay"
+
+    @property
+    def sgf(self) -> Path:
+        return self.root / "sgf"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def model_dir(self, generation: int) -> Path:
+        return self.models / f"{generation:0{GENERATION_DIGITS}d}"
+
+    def create(self) -> None:
+        for d in (self.root, self.state_dir, self.models, self.replay, self.sgf, self.logs):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def generations(self) -> list[int]:
+        """Generations with a model directory (valid or not), ascending."""
+        if not self.models.is_dir():
+            return []
+        return sorted(int(p.name) for p in self.models.iterdir() if p.is_dir() and p.name.isdigit())
+
+    def latest_valid_generation(self) -> int | None:
+        """Newest generation whose checkpoint metadata reads back; broken ones are reported and skipped."""
+        for generation in reversed(self.generations()):
+            try:
+                read_meta(self.model_dir(generation))
+                return generation
+            except CheckpointError as e:
+                log.warning("skipping checkpoint of generation %d: %s", generation, e)
+        return None
+
+    def read_run_state(self) -> dict | None:
+        path = self.run_state_path
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            log.warning("run state %s is unreadable (%s); counters restart from the checkpoint", path, e)
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write_run_state(self, state: dict) -> None:
+        write_bytes_atomic(self.run_state_path, json.dumps(state, indent=1, sort_keys=True).encode())
+
+    def prune_models(self, keep: int, every: int = 10) -> None:
+        """Delete all but the newest ``keep`` generations (0 = keep all); multiples of ``every`` stay."""
+        if keep <= 0:
+            return
+        generations = self.generations()
+        for generation in generations[:-keep]:
+            if generation % every == 0:
+                continue
+            directory = self.model_dir(generation)
+            for path in directory.iterdir():
+                path.unlink()
+            os.rmdir(directory)

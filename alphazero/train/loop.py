@@ -130,10 +130,11 @@ def prepare_run_dir(run: RunDir, config: RunConfig | None, resume: bool) -> RunC
     return config
 
 
-def start_ray(address: str | None, quiet: bool) -> None:
+def start_ray(address: str | None) -> None:
     if ray.is_initialized():
         return
-    kwargs = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.WARNING,
+    # Actor warnings (a skipped shard, a restarted optimiser) reach the driver's stderr in every mode.
+    kwargs = dict(include_dashboard=False, log_to_driver=True, logging_level=logging.WARNING,
                   configure_logging=True)
     if address:
         ray.init(address=address, **kwargs)
@@ -171,9 +172,11 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
     counters = Counters(**{k: v for k, v in saved.items() if k in Counters.__dataclass_fields__})
     counters.sessions += 1
 
+    if resume:
+        run.latest_valid_generation()  # reports (and so skips) broken checkpoints here, in the driver's log
     stop = StopRequest()
     stop.install()
-    start_ray(address, quiet)
+    start_ray(address)
     metrics = MetricsLog(run.metrics_path, wandb_mode, run.root.name, config.to_dict(), counters.wandb_id)
     counters.wandb_id = metrics.wandb_id
     display = Display(quiet=quiet, interval=loop_cfg.display_interval_s)
@@ -203,6 +206,8 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
                 counters.steps_since_publish = 0
         counters.generation = generation
         buffer_stats = ray.get(replay.stats.remote())
+        if buffer_stats["rejected"]:
+            log.warning("replay buffer: skipped %d unreadable or malformed shard(s) in %s", buffer_stats["rejected"], run.replay)
         counters.positions = buffer_stats["total_seen"]
         counters.games = max(counters.games, buffer_stats["games_added"])
         run.write_run_state(counters.to_json())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alphazero.atomic_io import write_bytes_atomic
-from alphazero.checkpoint import CheckpointError, read_meta
+from alphazero.checkpoint import CheckpointError, load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +76,11 @@ class RunDir:
         return sorted(int(p.name) for p in self.models.iterdir() if p.is_dir() and p.name.isdigit())
 
     def latest_valid_generation(self) -> int | None:
-        """Newest generation whose checkpoint metadata reads back; broken ones are reported and skipped."""
+        """Newest generation whose checkpoint loads and verifies (sha256 of the weights, shapes);
+        broken ones are reported and skipped, never used."""
         for generation in reversed(self.generations()):
             try:
-                read_meta(self.model_dir(generation))
+                load_checkpoint(self.model_dir(generation))
                 return generation
             except CheckpointError as e:
                 log.warning("skipping checkpoint of generation %d: %s", generation, e)

@@ -182,3 +182,22 @@ def test_ray_node_removed_mid_run(tmp_path):
     assert max(run.generations()) == 3
     ids = game_ids(run)
     assert len(ids) == len(set(ids))
+
+
+def test_corrupt_checkpoint_and_shard_are_reported_and_skipped(tmp_path):
+    root = tmp_path / "run"
+    run = RunDir(root)
+    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "2"])
+    newest = run.model_dir(2) / "model.safetensors"
+    data = bytearray(newest.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a flipped byte: same size, wrong sha256
+    newest.write_bytes(bytes(data))
+    shards = sorted(run.replay.glob("*.npz"))
+    shards[0].write_bytes(shards[0].read_bytes()[:100])  # truncated
+    proc = run_train(["--resume", str(root), "--wandb", "off", "--quiet", "--max-generations", "3"])
+    assert "skipping checkpoint of generation 2" in proc.stderr
+    assert "skipped 1 unreadable or malformed shard(s)" in proc.stderr
+    # Generation 2 was redone from generation 1 and then 3 trained on top of it: both load now.
+    for g in (2, 3):
+        assert load_checkpoint(run.model_dir(g)).meta.generation == g
+    assert load_checkpoint(run.model_dir(2)).meta.parent.endswith("000001")

@@ -1,0 +1,486 @@
+"""Matches: a referee plays games between two players, saves each as SGF, appends its result to a
+results file (resumable), in parallel worker processes, stopping early by SPRT.
+
+Out directory of one match::
+
+    <out>/match.json         the match (players, board, rules, seed): a resume must agree with it
+    <out>/results.jsonl      one JSON object per finished game, appended, flushed and fsynced
+    <out>/games/game_<i>.sgf every finished game (written before its result line)
+
+Game ``i`` has A as black when ``i`` is even; its seed (and the random opening shared by games
+``2k`` and ``2k+1``) depends only on the match seed and ``i``, so serial and parallel runs of
+deterministic players give the same games, and re-running the same command plays only the
+indices missing from the results file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import sys
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from alphazero.arena.players import RESIGN, Forfeit, PlayerSpec, build_player, random_move
+from alphazero.arena.ratings import fit_ratings
+from alphazero.arena.sprt import Sprt
+from alphazero.atomic_io import write_bytes_atomic
+from alphazero.gtp.game import GtpGame, IllegalMove
+from go_engine import board as B
+from go_engine import coords
+from go_engine.rules import Rules
+from go_engine.sgf import GameResult, SgfGame, write_sgf
+
+RESULTS_FILE = "results.jsonl"
+MATCH_FILE = "match.json"
+GAMES_DIR = "games"
+POLL_S = 0.5
+
+
+class MatchError(RuntimeError):
+    """A match that cannot run (wrong out directory, a worker that died, a player that cannot be built)."""
+
+
+@dataclass(frozen=True)
+class GameSettings:
+    size: int = 9
+    rules: Rules = field(default_factory=Rules)
+    max_moves: int = 0  # 0: 3 * n * n
+    opening_moves: int = 0  # random moves (shared by each pair of games) before the players take over
+    move_timeout: float = 60.0  # seconds an external engine may think per move
+
+    def __post_init__(self) -> None:
+        coords.check_size(self.size)
+        if self.max_moves < 0 or self.opening_moves < 0:
+            raise ValueError("max_moves and opening_moves must be >= 0")
+        if not self.move_timeout > 0:
+            raise ValueError(f"move timeout must be > 0 seconds, got {self.move_timeout}")
+
+    @property
+    def move_cap(self) -> int:
+        return self.max_moves or 3 * self.size * self.size
+
+    def to_dict(self) -> dict:
+        return {"size": self.size, "rules": self.rules.to_dict(), "max_moves": self.move_cap,
+                "opening_moves": self.opening_moves, "move_timeout": self.move_timeout}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GameSettings":
+        return cls(d["size"], Rules.from_dict(d["rules"]), d["max_moves"], d["opening_moves"], d["move_timeout"])
+
+
+@dataclass(frozen=True)
+class MatchPlan:
+    a: PlayerSpec
+    b: PlayerSpec
+    games: int
+    out: Path
+    settings: GameSettings = field(default_factory=GameSettings)
+    seed: int = 0
+    sprt: Sprt | None = None
+
+
+@dataclass
+class MatchSummary:
+    a: str
+    b: str
+    results: list[dict]  # every game with index < games, by index
+    played_now: list[int]  # indices played by this call
+    failed: list[int]  # indices lost to a dead worker (re-run to play them)
+    sprt_decision: str | None = None
+
+    @property
+    def wins(self) -> int:
+        return sum(r["score_a"] == 1 for r in self.results)
+
+    @property
+    def losses(self) -> int:
+        return sum(r["score_a"] == 0 for r in self.results)
+
+    @property
+    def draws(self) -> int:
+        return sum(r["score_a"] == 0.5 for r in self.results)
+
+    def elo(self) -> tuple[float, float] | None:
+        """Elo of A over B and its 95% half-width (maximum likelihood with one virtual draw, so a
+        clean sweep stays finite), or None before any game."""
+        if not self.results:
+            return None
+        rating = fit_ratings([(self.a, self.b, r["score_a"]) for r in self.results], anchor=self.b)[self.a]
+        return rating.elo, rating.ci95
+
+    def reasons(self) -> Counter:
+        return Counter(r["reason"] for r in self.results)
+
+    def text(self) -> str:
+        line = f"{self.a} vs {self.b}: {self.wins} wins, {self.losses} losses, {self.draws} draws for {self.a}"
+        elo = self.elo()
+        if elo is not None:
+            line += f"; Elo {elo[0]:+.0f} +- {elo[1]:.0f}"
+        if self.sprt_decision:
+            line += f"; SPRT {self.sprt_decision}"
+        line += f"; endings {dict(self.reasons())}; played now {len(self.played_now)}"
+        return line
+
+
+def game_seed(match_seed: int, index: int, stream: int = 0) -> int:
+    return int(np.random.SeedSequence([match_seed, index, stream]).generate_state(1, np.uint32)[0])
+
+
+# ---- one game ----------------------------------------------------------------------------------
+
+
+def play_game(black, white, settings: GameSettings, seed: int, opening_seed: int) -> dict:
+    """Referee one game. Returns ``moves`` [(colour, action)], ``winner`` (BLACK/WHITE/None),
+    ``margin``, ``reason`` (score, move-cap, resign, or the loser's forfeit reason) and ``detail``."""
+    n = settings.size
+    history = max(black.history, white.history, 1)
+    game = GtpGame(n, settings.rules, history=history)
+    players = {B.BLACK: black, B.WHITE: white}
+    cap = settings.move_cap
+
+    def forfeit(colour: int, reason: str, detail: str) -> dict:
+        return {"winner": 3 - colour, "margin": None, "reason": reason, "detail": detail}
+
+    for colour, player in players.items():
+        try:
+            player.new_game(game, game_seed(seed, colour))
+        except Forfeit as f:
+            return {"moves": [], **forfeit(colour, f.reason, f.detail)}
+    end = None
+    opening_rng = np.random.default_rng(opening_seed)
+    while end is None:
+        colour = game.to_play
+        if len(game.moves) >= cap:
+            end = {"reason": "move-cap", "detail": f"{cap} moves"}
+            break
+        opening = len(game.moves) < settings.opening_moves
+        try:
+            action = random_move(game, colour, opening_rng) if opening else players[colour].genmove(game, colour)
+        except Forfeit as f:
+            end = forfeit(colour, f.reason, f.detail)
+            break
+        if action == RESIGN:
+            end = {"winner": 3 - colour, "margin": None, "reason": "resign", "detail": f"{players[colour].name} resigned"}
+            break
+        try:
+            game.play(colour, action)
+        except IllegalMove as e:
+            end = forfeit(colour, "illegal", f"{players[colour].name} played {coords.action_to_gtp(action, n)}: {e}")
+            break
+        told = (black, white) if opening else (players[3 - colour],)
+        for other in told:
+            try:
+                other.observe(colour, action)
+            except Forfeit as f:
+                end = forfeit(B.BLACK if other is black else B.WHITE, f.reason, f.detail)
+                break
+        if end is None and game.consecutive_passes() >= 2:
+            end = {"reason": "score", "detail": "two passes"}
+    if "winner" not in end:
+        margin = float(B.score(game.state)[0][0])
+        result = GameResult.from_score(margin)
+        end = {"winner": result.winner, "margin": margin, **end}
+    return {"moves": [list(m) for m in game.moves], **end}
+
+
+# ---- records -----------------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    return " ".join(str(text).replace(",", ";").split())[:300]
+
+
+def sgf_for(result: dict, black: str, white: str, settings: GameSettings) -> SgfGame:
+    reason = result["reason"]
+    winner = {"black": B.BLACK, "white": B.WHITE}.get(result["winner"])
+    if reason in ("score", "move-cap"):
+        outcome = GameResult.from_score(result["margin"])
+    elif reason == "resign":
+        outcome = GameResult(winner, None, "resign")
+    else:
+        outcome = GameResult(winner, None, "time" if reason == "timeout" else "forfeit")
+    meta = {"game": str(result["game"]), "seed": str(result["seed"]), "end": reason}
+    if result.get("detail"):
+        meta["detail"] = _clean(result["detail"])
+    return SgfGame(size=settings.size, rules=settings.rules, moves=tuple(tuple(m) for m in result["moves"]),
+                   result=outcome, black_player=black, white_player=white, date=time.strftime("%Y-%m-%d"), metadata=meta)
+
+
+def read_results(out: Path) -> list[dict]:
+    """Finished games of ``out``; a torn last line (an interrupted write) is dropped from the file."""
+    path = out / RESULTS_FILE
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    complete, torn = lines[:-1], lines[-1]
+    results = []
+    for number, line in enumerate(complete, 1):
+        if not line.strip():
+            continue
+        try:
+            results.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise MatchError(f"{path}:{number}: not a JSON line; fix or delete the file") from None
+    if torn.strip():
+        write_bytes_atomic(path, b"".join(line + b"\n" for line in complete))
+    return results
+
+
+def _append_line(path: Path, record: dict) -> None:
+    with open(path, "ab") as f:
+        f.write((json.dumps(record, sort_keys=True) + "\n").encode())
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _prepare(plan: MatchPlan) -> list[dict]:
+    out = plan.out
+    (out / GAMES_DIR).mkdir(parents=True, exist_ok=True)
+    header = {"a": plan.a.to_dict(), "b": plan.b.to_dict(), "seed": plan.seed, "settings": plan.settings.to_dict()}
+    header_path = out / MATCH_FILE
+    if header_path.exists():
+        old = json.loads(header_path.read_text())
+        for key in ("seed", "settings"):
+            # The move timeout may change between runs (e.g. a slower machine); nothing else may.
+            was = {k: v for k, v in old.get(key).items() if k != "move_timeout"} if key == "settings" else old.get(key)
+            now = {k: v for k, v in header[key].items() if k != "move_timeout"} if key == "settings" else header[key]
+            if was != now:
+                raise MatchError(f"{out} holds another match ({key} was {was}, now {now}); use another --out")
+        for key in ("a", "b"):
+            was, now = old[key], header[key]
+            if {k: v for k, v in was.items() if k != "text"} != {k: v for k, v in now.items() if k != "text"}:
+                raise MatchError(f"{out} holds another match (player {key.upper()} was {was['name']} "
+                                 f"{was.get('path') or ' '.join(was.get('argv', []))}, now {now['name']}); use another --out")
+    else:
+        write_bytes_atomic(header_path, (json.dumps(header, indent=1, sort_keys=True) + "\n").encode())
+    return read_results(out)
+
+
+# ---- jobs and workers --------------------------------------------------------------------------
+
+
+def _job(plan_id: int, plan: MatchPlan, index: int) -> dict:
+    a_black = index % 2 == 0
+    black, white = (plan.a, plan.b) if a_black else (plan.b, plan.a)
+    return {"plan": plan_id, "game": index, "black": black.to_dict(), "white": white.to_dict(), "a_is_black": a_black,
+            "seed": game_seed(plan.seed, index), "opening_seed": game_seed(plan.seed, index // 2, 1),
+            "settings": plan.settings.to_dict(), "stderr": str(plan.out / "engines.stderr")}
+
+
+def play_job(job: dict, cache: dict) -> dict:
+    """Play one job with players from ``cache`` (spec -> player, built on first use)."""
+    settings = GameSettings.from_dict(job["settings"])
+    sides = []
+    for key in ("black", "white"):
+        spec = PlayerSpec.from_dict(job[key])
+        cache_key = json.dumps([job[key], job["settings"]["rules"], settings.move_timeout], sort_keys=True)
+        if cache_key not in cache:
+            cache[cache_key] = build_player(spec, settings.rules, settings.move_timeout, stderr_path=job["stderr"])
+        sides.append(cache[cache_key])
+    started = time.monotonic()
+    result = play_game(sides[0], sides[1], settings, job["seed"], job["opening_seed"])
+    winner = result["winner"]
+    a_colour = B.BLACK if job["a_is_black"] else B.WHITE
+    score_a = 0.5 if winner is None else float(winner == a_colour)
+    return {"game": job["game"], "seed": job["seed"], "black": sides[0].name, "white": sides[1].name,
+            "a_is_black": job["a_is_black"], "winner": {B.BLACK: "black", B.WHITE: "white"}.get(winner),
+            "score_a": score_a, "reason": result["reason"], "detail": result.get("detail", ""),
+            "margin": result["margin"], "moves": result["moves"], "num_moves": len(result["moves"]),
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def _close_all(cache: dict) -> None:
+    for player in cache.values():
+        try:
+            player.close()
+        except Exception:  # noqa: BLE001 - closing must go on for the others
+            pass
+
+
+def _worker_main(jobs, results, threads: int) -> None:
+    """A worker process: build players from specs as needed, play jobs until a ``None`` arrives."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so finally closes the GTP engines
+    import numba
+    import torch
+
+    torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    cache: dict = {}
+    try:
+        while True:
+            text = jobs.get()
+            if text is None:
+                break
+            job = json.loads(text)
+            results.put(json.dumps({"type": "start", "job": [job["plan"], job["game"]], "pid": os.getpid()}))
+            try:
+                record = play_job(job, cache)
+                results.put(json.dumps({"type": "result", "plan": job["plan"], "record": record}))
+            except Exception:  # noqa: BLE001 - reported to the parent, which stops the match
+                results.put(json.dumps({"type": "error", "job": [job["plan"], job["game"]], "error": traceback.format_exc()}))
+                break
+    finally:
+        _close_all(cache)
+
+
+# ---- the runner --------------------------------------------------------------------------------
+
+
+class _Tally:
+    """Per-plan bookkeeping in the parent: results so far, SPRT state, files."""
+
+    def __init__(self, plan: MatchPlan, existing: list[dict]):
+        self.plan = plan
+        self.results = {r["game"]: r for r in existing}
+        self.played_now: list[int] = []
+        self.failed: list[int] = []
+        self.decision = self._decide()
+
+    def _decide(self) -> str | None:
+        if self.plan.sprt is None:
+            return None
+        scores = [r["score_a"] for i, r in self.results.items() if i < self.plan.games]
+        return self.plan.sprt.decide(scores.count(1.0), scores.count(0.0), scores.count(0.5))
+
+    @property
+    def stopped(self) -> bool:
+        return self.decision in ("H0", "H1")
+
+    def missing(self) -> list[int]:
+        return [i for i in range(self.plan.games) if i not in self.results]
+
+    def record(self, rec: dict, log: Callable[[str], None]) -> None:
+        plan = self.plan
+        settings = plan.settings
+        name = f"game_{rec['game']:06d}.sgf"
+        write_sgf(plan.out / GAMES_DIR / name, sgf_for(rec, rec["black"], rec["white"], settings))
+        line = {k: v for k, v in rec.items() if k != "moves"}
+        line["sgf"] = f"{GAMES_DIR}/{name}"
+        _append_line(plan.out / RESULTS_FILE, line)
+        self.results[rec["game"]] = line
+        self.played_now.append(rec["game"])
+        self.decision = self._decide()
+        done = [r["score_a"] for i, r in self.results.items() if i < plan.games]
+        winner = rec["black"] if rec["winner"] == "black" else rec["white"] if rec["winner"] == "white" else "nobody"
+        log(f"[{plan.a.name} vs {plan.b.name}] game {rec['game']}: {rec['black']} (B) - {rec['white']} (W), "
+            f"{winner} wins by {rec['reason']} after {rec['num_moves']} moves; A {done.count(1.0)}-{done.count(0.0)}-{done.count(0.5)}"
+            + (f"; SPRT {self.decision}" if self.decision else ""))
+
+    def summary(self) -> MatchSummary:
+        results = [self.results[i] for i in sorted(self.results) if i < self.plan.games]
+        return MatchSummary(self.plan.a.name, self.plan.b.name, results, sorted(self.played_now), sorted(self.failed), self.decision)
+
+
+def run_match(plan: MatchPlan, parallel: int = 1, log: Callable[[str], None] = print, threads: int = 1) -> MatchSummary:
+    return run_matches([plan], parallel, log, threads)[0]
+
+
+def run_matches(plans: list[MatchPlan], parallel: int = 1, log: Callable[[str], None] = print, threads: int = 1) -> list[MatchSummary]:
+    """Play every missing game of every plan (``parallel`` worker processes; 1 = in this process)."""
+    if parallel < 1:
+        raise MatchError(f"parallel must be >= 1, got {parallel}")
+    for plan in plans:
+        if plan.a.name == plan.b.name:
+            raise MatchError(f"both players are named {plan.a.name!r}; give one a name with NAME=SPEC")
+        if plan.games < 1:
+            raise MatchError(f"games must be >= 1, got {plan.games}")
+    tallies = [_Tally(plan, _prepare(plan)) for plan in plans]
+    pending = [(pid, i) for pid, t in enumerate(tallies) if not t.stopped for i in t.missing()]
+    if pending:
+        (_run_serial if parallel == 1 else _run_pool)(tallies, pending, parallel, log, threads)
+    return [t.summary() for t in tallies]
+
+
+def _run_serial(tallies, pending, parallel, log, threads) -> None:
+    import numba
+    import torch
+
+    # Batch-1 inference and search: more threads only add synchronisation (20-100x slower on a
+    # loaded 2-core box), so the games run on ``threads`` threads and the old counts come back after.
+    saved_threads = torch.get_num_threads(), numba.get_num_threads()
+    torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    cache: dict = {}
+    try:
+        for pid, index in pending:
+            tally = tallies[pid]
+            if tally.stopped:
+                continue
+            tally.record(play_job(_job(pid, tally.plan, index), cache), log)
+    finally:
+        _close_all(cache)
+        torch.set_num_threads(saved_threads[0])
+        numba.set_num_threads(saved_threads[1])
+
+
+def _run_pool(tallies, pending, parallel, log, threads) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    jobs, results = ctx.Queue(), ctx.Queue()
+    workers = [ctx.Process(target=_worker_main, args=(jobs, results, threads), daemon=True) for _ in range(min(parallel, len(pending)))]
+    for w in workers:
+        w.start()
+    todo = list(pending)
+    in_flight: dict[tuple[int, int], int | None] = {}  # job -> pid of the worker playing it (None: queued)
+    error = None
+    try:
+        while todo or in_flight:
+            while todo and len(in_flight) < len(workers):
+                pid, index = todo.pop(0)
+                if tallies[pid].stopped:
+                    continue
+                jobs.put(json.dumps(_job(pid, tallies[pid].plan, index)))
+                in_flight[(pid, index)] = None
+            if not in_flight:
+                break
+            try:
+                msg = json.loads(results.get(timeout=POLL_S))
+            except queue.Empty:
+                alive = {w.pid for w in workers if w.is_alive()}
+                for job, pid in list(in_flight.items()):
+                    if pid is not None and pid not in alive:
+                        log(f"worker {pid} died during game {job[1]} of {tallies[job[0]].plan.a.name} vs "
+                            f"{tallies[job[0]].plan.b.name}; that game stays unplayed (re-run to play it)")
+                        tallies[job[0]].failed.append(job[1])
+                        del in_flight[job]
+                if not alive:
+                    error = "every worker process died"
+                    break
+                continue
+            if msg["type"] == "start":
+                in_flight[tuple(msg["job"])] = msg["pid"]
+            elif msg["type"] == "result":
+                rec = msg["record"]
+                in_flight.pop((msg["plan"], rec["game"]), None)
+                tallies[msg["plan"]].record(rec, log)
+                if all(t.stopped for t in tallies):
+                    break
+            else:
+                error = f"game {msg['job'][1]} failed in a worker:\n{msg['error']}"
+                break
+    finally:
+        for _ in workers:
+            jobs.put(None)
+        deadline = time.monotonic() + (0.5 if in_flight or error else 10.0)
+        for w in workers:
+            w.join(timeout=max(0.0, deadline - time.monotonic()))
+        for w in workers:
+            if w.is_alive():
+                w.terminate()  # SIGTERM: the worker closes its engines on the way out
+        for w in workers:
+            w.join(timeout=5.0)
+            if w.is_alive():
+                w.kill()
+    if error:
+        raise MatchError(error)

@@ -1,0 +1,412 @@
+"""Arena players named by command-line specs: uniform random, raw network, network + MCTS, any GTP engine.
+
+Specs (an optional ``NAME=`` prefix renames the player)::
+
+    random                      uniform over legal moves that do not fill an own simple eye
+    raw:PATH                    the network alone: argmax of its policy over legal moves
+    mcts:PATH[@VISITS|@SECs]    the network with search (default 200 visits; ``@2.5s``: seconds per move)
+    gnugo:LEVEL                 GNU Go 0..10 with the match's rules (the reference anchor)
+    gtp:COMMAND LINE            any GTP engine, e.g. ``gtp:gnugo --mode gtp --level 1`` or
+                                ``gtp:python -m alphazero.cli gtp --checkpoint DIR --visits 32``
+                                (a bare ``python`` is the interpreter running the arena, a bare
+                                ``gnugo`` is found by ``find_gnugo``)
+
+PATH is a checkpoint directory (``model.json`` + ``model.safetensors``) or a run directory, which
+names its newest ``models/<generation>``. In-process players read the referee's ``GtpGame``;
+GTP players keep their own board in step through ``play`` commands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from alphazero.checkpoint import META_FILE, CheckpointError, read_meta
+from alphazero.gtp.game import GtpGame
+from alphazero.gtp_client import (
+    GNUGO_MAX_LEVEL,
+    GtpEngine,
+    GtpEngineDied,
+    GtpEngineFailure,
+    GtpError,
+    GtpTimeout,
+    find_gnugo,
+    gnugo_command,
+)
+from go_engine import board as B
+from go_engine import coords
+from go_engine import features as F
+from go_engine.rules import Rules
+
+RESIGN = -1  # genmove's answer for a resignation (actions are >= 0)
+DEFAULT_VISITS = 200
+STARTUP_TIMEOUT_S = 120.0  # first command and first genmove of a fresh engine (imports, JIT compilation)
+RESIGN_WINRATE = 0.05  # mcts players resign below this (root and best move), as ``alphazero gtp`` does
+KINDS = ("random", "raw", "mcts", "gnugo", "gtp")
+_NAME_PREFIX = re.compile(r"^([A-Za-z0-9_.+-]+)=(?=(random$|raw:|mcts:|gnugo:|gtp:))")
+_BUDGET = re.compile(r"^(?:(\d+)|(\d+(?:\.\d*)?|\.\d+)s)$")
+
+
+class SpecError(ValueError):
+    """A player spec that cannot be used; the message names the spec and the problem."""
+
+
+class Forfeit(Exception):
+    """The player lost the game by breaking it: ``reason`` is illegal, timeout, crash, protocol,
+    refused (would not accept a legal move) or error (answered ``?`` to genmove)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+# ---- specs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlayerSpec:
+    """A parsed spec: plain data (sent as JSON to worker processes, which build the player)."""
+
+    kind: str  # one of KINDS
+    name: str
+    path: str = ""  # resolved checkpoint directory (raw, mcts)
+    visits: int = 0  # mcts visits per move (when seconds is None)
+    seconds: float | None = None  # mcts seconds per move
+    level: int = 0  # gnugo
+    argv: tuple[str, ...] = ()  # gtp
+    text: str = ""  # the spec as given
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["argv"] = list(self.argv)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PlayerSpec":
+        return cls(**{**data, "argv": tuple(data.get("argv", ()))})
+
+    def with_name(self, name: str) -> "PlayerSpec":
+        return dataclasses.replace(self, name=name)
+
+
+def list_generations(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """``(generation, checkpoint dir)`` of every ``models/<integer>/`` holding a ``model.json``,
+    ascending; both ``000003`` and ``3`` are accepted, a generation named twice is an error."""
+    models = Path(run_dir) / "models"
+    if not models.is_dir():
+        raise SpecError(f"{run_dir}: not a run directory (no models/ folder)")
+    found: dict[int, Path] = {}
+    for p in models.iterdir():
+        if p.is_dir() and p.name.isdigit() and (p / META_FILE).is_file():
+            g = int(p.name)
+            if g in found:
+                raise SpecError(f"{models}: generation {g} appears twice ({found[g].name} and {p.name})")
+            found[g] = p
+    return sorted(found.items())
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint directory as given, or a run directory's newest generation; metadata checked."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise SpecError(f"{path}: no such checkpoint or run directory")
+    if not (p / META_FILE).is_file():
+        if not (p / "models").is_dir():
+            raise SpecError(f"{path}: neither a checkpoint (no {META_FILE}) nor a run directory (no models/)")
+        generations = list_generations(p)
+        if not generations:
+            raise SpecError(f"{path}: the run directory has no checkpoint under models/<generation>/ yet")
+        p = generations[-1][1]
+    try:
+        read_meta(p)
+    except CheckpointError as e:
+        raise SpecError(f"{path}: {e}") from None
+    return p.resolve()
+
+
+def checkpoint_label(path: Path) -> str:
+    """``<run>/g<gen>`` for a run's checkpoint, else the directory name."""
+    if path.parent.name == "models" and path.name.isdigit():
+        return f"{path.parent.parent.name}/g{int(path.name)}"
+    return path.name
+
+
+def _resolve_executable(argv: list[str], text: str) -> list[str]:
+    exe = argv[0]
+    if exe in ("python", "python3"):
+        return [sys.executable, *argv[1:]]  # the interpreter (and so the environment) running the arena
+    if exe == "gnugo":
+        found = find_gnugo()
+        if found is None:
+            raise SpecError(f"{text!r}: GNU Go is not installed (no gnugo on PATH or in /usr/games)")
+        return [found, *argv[1:]]
+    if "/" in exe:
+        if not Path(exe).is_file():
+            raise SpecError(f"{text!r}: no executable {exe}")
+        return argv
+    if shutil.which(exe) is None:
+        raise SpecError(f"{text!r}: executable {exe!r} not found on PATH")
+    return argv
+
+
+def parse_spec(text: str) -> PlayerSpec:
+    """Parse and check a player spec (see the module docstring); raises ``SpecError``."""
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError("empty player spec; use random, raw:PATH, mcts:PATH[@VISITS], gnugo:LEVEL or gtp:COMMAND")
+    raw = text.strip()
+    name = None
+    m = _NAME_PREFIX.match(raw)
+    if m:
+        name, raw = m.group(1), raw[m.end():]
+    kind, sep, rest = raw.partition(":")
+    if kind == "random" and not sep:
+        spec = PlayerSpec("random", "random")
+    elif kind in ("raw", "mcts") and sep:
+        budget = None
+        if kind == "mcts" and "@" in rest:
+            head, _, tail = rest.rpartition("@")
+            if not _BUDGET.match(tail):
+                raise SpecError(f"{text!r}: search budget {tail!r} is neither visits (@64) nor seconds (@2.5s)")
+            rest, budget = head, tail
+        if not rest:
+            raise SpecError(f"{text!r}: missing checkpoint or run directory after '{kind}:'")
+        path = resolve_checkpoint(rest)
+        label = checkpoint_label(path)
+        if kind == "raw":
+            spec = PlayerSpec("raw", f"raw:{label}", path=str(path))
+        else:
+            visits, seconds = DEFAULT_VISITS, None
+            if budget is not None:
+                bm = _BUDGET.match(budget)
+                if bm.group(1) is not None:
+                    visits = int(bm.group(1))
+                else:
+                    seconds = float(bm.group(2))
+                if visits < 1 or (seconds is not None and seconds <= 0):
+                    raise SpecError(f"{text!r}: the search budget must be positive")
+            shown = f"{seconds:g}s" if seconds is not None else str(visits)
+            spec = PlayerSpec("mcts", f"mcts:{label}@{shown}", path=str(path), visits=visits, seconds=seconds)
+    elif kind == "gnugo" and sep:
+        if not rest.isdigit() or not 0 <= int(rest) <= GNUGO_MAX_LEVEL:
+            raise SpecError(f"{text!r}: GNU Go level must be an integer in [0, {GNUGO_MAX_LEVEL}]")
+        if find_gnugo() is None:
+            raise SpecError(f"{text!r}: GNU Go is not installed (no gnugo on PATH or in /usr/games)")
+        spec = PlayerSpec("gnugo", f"gnugo-l{int(rest)}", level=int(rest))
+    elif kind == "gtp" and sep:
+        try:
+            argv = shlex.split(rest)
+        except ValueError as e:
+            raise SpecError(f"{text!r}: cannot split the command line ({e})") from None
+        if not argv:
+            raise SpecError(f"{text!r}: missing command line after 'gtp:'")
+        argv = _resolve_executable(argv, text)
+        spec = PlayerSpec("gtp", f"gtp:{rest.strip()}", argv=tuple(argv))
+    else:
+        raise SpecError(f"unknown player spec {text!r}; use random, raw:PATH, mcts:PATH[@VISITS], gnugo:LEVEL or gtp:COMMAND")
+    return dataclasses.replace(spec, name=name or spec.name, text=text.strip())
+
+
+# ---- players -----------------------------------------------------------------------------------
+
+
+class Player(Protocol):
+    name: str
+    history: int  # feature history the player reads from the referee's game (1 if none)
+
+    def new_game(self, game: GtpGame, seed: int) -> None:
+        """A fresh game (empty board of ``game.size`` under ``game.rules``) starts."""
+
+    def genmove(self, game: GtpGame, colour: int) -> int:
+        """An action for ``colour`` to play in ``game`` (not yet played), or ``RESIGN``; raises ``Forfeit``."""
+
+    def observe(self, colour: int, action: int) -> None:
+        """A move this player did not choose was played (the opponent's, or an opening move)."""
+
+    def close(self) -> None:
+        """Release processes and memory."""
+
+
+class RandomPlayer:
+    """Uniform over legal moves except filling an own simple eye; passes when nothing else is left."""
+
+    history = 1
+
+    def __init__(self, name: str = "random") -> None:
+        self.name = name
+        self.rng = np.random.default_rng(0)
+
+    def new_game(self, game: GtpGame, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def genmove(self, game: GtpGame, colour: int) -> int:
+        return random_move(game, colour, self.rng)
+
+    def observe(self, colour: int, action: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def random_move(game: GtpGame, colour: int, rng: np.random.Generator) -> int:
+    n = game.size
+    points = coords.action_points(n)
+    candidates = [int(a) for a in game.legal_actions(colour)
+                  if a != n * n and not B.is_own_eye_row(game.state, 0, int(points[a]), colour)]
+    return candidates[int(rng.integers(len(candidates)))] if candidates else n * n
+
+
+def _position_for(game: GtpGame, colour: int) -> B.BoardState:
+    state = B.take_rows(game.state, [0])
+    if state.to_play[0] != colour:
+        state.to_play[0] = colour
+        state.ko_point[0] = B.NO_POINT
+    return state
+
+
+class RawNetworkPlayer:
+    """The network's policy alone: the legal move with the highest logit, no search."""
+
+    def __init__(self, name: str, evaluator, history: int) -> None:
+        self.name, self.evaluator, self.history = name, evaluator, history
+
+    def new_game(self, game: GtpGame, seed: int) -> None:
+        pass
+
+    def genmove(self, game: GtpGame, colour: int) -> int:
+        state = _position_for(game, colour)
+        planes = F.encode(state, game.rules, history=self.history)  # [1, C, n, n]
+        legal = B.legal_mask(state, game.rules)  # [1, A]
+        logits, _, _ = self.evaluator(planes, legal)
+        return int(np.argmax(np.where(legal[0], logits[0], -np.inf)))
+
+    def observe(self, colour: int, action: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class SearchNetworkPlayer:
+    """The network with MCTS (``alphazero.gtp.search_player``): a visit or time budget per move;
+    resigns like ``alphazero gtp`` when both the root and the best move look hopeless."""
+
+    def __init__(self, name: str, search_player, seconds: float | None = None, resign_winrate: float = RESIGN_WINRATE) -> None:
+        self.name, self.search, self.seconds, self.resign_winrate = name, search_player, seconds, resign_winrate
+        self.history = search_player.history
+
+    def new_game(self, game: GtpGame, seed: int) -> None:
+        self.search.rng = np.random.default_rng(seed)
+
+    def genmove(self, game: GtpGame, colour: int) -> int:
+        if game.to_play != colour:
+            raise Forfeit("error", f"asked to move for colour {colour} out of turn")
+        report = self.search.think(game, self.seconds)
+        best = report.candidates[0].winrate if report.candidates else report.winrate
+        if report.visits >= 2 and report.winrate < self.resign_winrate and best < self.resign_winrate and report.score_lead < 0:
+            return RESIGN
+        return int(report.best_action)
+
+    def observe(self, colour: int, action: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class GtpPlayer:
+    """An external engine over GTP. The process is reused across games and restarted after a
+    failure; every failure (death, timeout, protocol error, refusal) is a ``Forfeit``.
+
+    Engines that know ``kgs-genmove_cleanup`` (GNU Go, ours) are asked with it: it plays like
+    ``genmove`` but does not pass while the opponent's dead stones are still on the board, which
+    area scoring counts as alive (GNU Go's plain genmove passes and then loses won games to random)."""
+
+    history = 1
+
+    def __init__(self, name: str, argv: list[str], move_timeout: float, stderr_path: str | None = None) -> None:
+        self.name, self.argv, self.move_timeout, self.stderr_path = name, list(argv), move_timeout, stderr_path
+        self.engine: GtpEngine | None = None
+        self.size = 0
+        self.genmove_command = "genmove"
+        self.warm = False  # the first genmove of a fresh process may include its warm-up (JIT, caches)
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except GtpTimeout as e:
+            raise Forfeit("timeout", str(e)) from None
+        except GtpEngineDied as e:
+            raise Forfeit("crash", str(e)) from None
+        except GtpEngineFailure as e:
+            raise Forfeit("protocol", str(e)) from None
+        except GtpError as e:
+            raise Forfeit("error" if what == "genmove" else "refused", str(e)) from None
+
+    def new_game(self, game: GtpGame, seed: int) -> None:
+        if self.engine is not None and self.engine.failure is not None:
+            self.engine.close()
+            self.engine = None
+        if self.engine is None:
+            self.engine = self._call("start", GtpEngine, self.argv, timeout=self.move_timeout, name=self.name, stderr_path=self.stderr_path)
+            self._call("start", self.engine.command, "protocol_version", timeout=max(STARTUP_TIMEOUT_S, self.move_timeout))
+            cleanup = self._call("start", self.engine.known_command, "kgs-genmove_cleanup")
+            self.genmove_command = "kgs-genmove_cleanup" if cleanup else "genmove"
+            self.warm = False
+        self.size = game.size
+        self._call("boardsize", self.engine.boardsize, game.size)
+        self._call("clear_board", self.engine.clear_board)
+        self._call("komi", self.engine.komi, game.komi)
+
+    def genmove(self, game: GtpGame, colour: int) -> int:
+        colour_name = "black" if colour == B.BLACK else "white"
+        timeout = self.move_timeout if self.warm else max(self.move_timeout, STARTUP_TIMEOUT_S)
+        reply = self._call("genmove", self.engine.command, self.genmove_command, colour_name, timeout=timeout).strip()
+        self.warm = True
+        if reply.lower() == "resign":
+            return RESIGN
+        try:
+            return coords.gtp_to_action(reply, self.size)
+        except ValueError as e:
+            raise Forfeit("protocol" if "not a GTP vertex" in str(e) else "illegal", f"{self.name} played {reply!r}: {e}") from None
+
+    def observe(self, colour: int, action: int) -> None:
+        vertex = coords.action_to_gtp(action, self.size)
+        self._call("play", self.engine.play, "black" if colour == B.BLACK else "white", vertex)
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+
+def build_player(spec: PlayerSpec, rules: Rules, move_timeout: float, seed: int = 0, stderr_path: str | None = None) -> Player:
+    """Build the player a spec names (loads networks; GTP engines start on the first game)."""
+    if spec.kind == "random":
+        return RandomPlayer(spec.name)
+    if spec.kind in ("raw", "mcts"):
+        from alphazero.evaluator import NetworkEvaluator
+
+        evaluator, meta = NetworkEvaluator.from_checkpoint(spec.path)
+        if spec.kind == "raw":
+            return RawNetworkPlayer(spec.name, evaluator, meta.history)
+        from alphazero.config.search import SearchConfig
+        from alphazero.gtp.search_player import SearchPlayer
+
+        search = SearchPlayer(evaluator, SearchConfig(), visits=spec.visits or DEFAULT_VISITS, history=meta.history,
+                              seed=seed, has_ownership=True)
+        return SearchNetworkPlayer(spec.name, search, spec.seconds)
+    if spec.kind == "gnugo":
+        return GtpPlayer(spec.name, gnugo_command(spec.level, rules, seed=seed), move_timeout, stderr_path)
+    if spec.kind == "gtp":
+        return GtpPlayer(spec.name, list(spec.argv), move_timeout, stderr_path)
+    raise SpecError(f"unknown player kind {spec.kind!r}")

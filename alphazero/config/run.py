@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from alphazero.config.arena import ArenaConfig
 from alphazero.config.base import ConfigBase, ConfigError, require
 from alphazero.config.network import NetworkConfig, network_preset
 from alphazero.config.search import SearchConfig, SelfPlayConfig
@@ -99,6 +100,8 @@ class RunConfig(ConfigBase):
     """Replay window."""
     loop: LoopConfig = field(default_factory=LoopConfig)
     """Actors, throughput balance and stopping."""
+    arena: ArenaConfig = field(default_factory=ArenaConfig)
+    """Evaluation matches during training (every k generations) and optional gating."""
 
     def validate(self) -> None:
         try:
@@ -113,9 +116,9 @@ class RunConfig(ConfigBase):
         return out
 
 
-def _preset(board_size, rules, history, network, search, selfplay, trainer, replay, loop) -> RunConfig:
+def _preset(board_size, rules, history, network, search, selfplay, trainer, replay, loop, arena) -> RunConfig:
     return RunConfig(board_size=board_size, rules=rules, history=history, network=network, search=search,
-                     selfplay=selfplay, trainer=trainer, replay=replay, loop=loop)
+                     selfplay=selfplay, trainer=trainer, replay=replay, loop=loop, arena=arena)
 
 
 # Presets. CPU presets use Gumbel search with few simulations (learns with 8-16), playout-cap
@@ -131,6 +134,7 @@ PRESETS: dict[str, RunConfig] = {
         ReplayConfig(max_size=20_000, window_base=2_000, min_positions=100),
         LoopConfig(max_generations=3, train_steps_per_generation=8, samples_per_position=2.0, ratio_slack_positions=400,
                    min_positions=100, search_steps_per_task=40, train_steps_per_task=4, display_interval_s=1.0),
+        ArenaConfig(every_generations=0),
     ),
     # 60 minutes on 2 cores: the 7x7 run whose target is GNU Go level 10.
     "7x7-cpu": _preset(
@@ -142,6 +146,7 @@ PRESETS: dict[str, RunConfig] = {
         ReplayConfig(max_size=200_000, window_base=10_000, min_positions=2_000),
         LoopConfig(max_generations=1000, time_limit_minutes=60.0, train_steps_per_generation=100, samples_per_position=6.0,
                    min_positions=2_000, search_steps_per_task=64, train_steps_per_task=10),
+        ArenaConfig(every_generations=10, games_vs_previous=10, games_vs_anchor=10, anchor="random", opening_moves=2),
     ),
     # The README's main command: a real 9x9 run on a laptop / 2-core machine.
     "9x9-cpu": _preset(
@@ -153,6 +158,7 @@ PRESETS: dict[str, RunConfig] = {
         ReplayConfig(max_size=250_000, window_base=10_000, min_positions=2_000),
         LoopConfig(max_generations=1000, time_limit_minutes=60.0, train_steps_per_generation=100, samples_per_position=6.0,
                    min_positions=2_000, search_steps_per_task=64, train_steps_per_task=10),
+        ArenaConfig(every_generations=10, games_vs_previous=10, games_vs_anchor=10, anchor="random", opening_moves=2),
     ),
     # One GPU machine: learner on the GPU, self-play actors sharing it for inference.
     "9x9-gpu": _preset(
@@ -164,6 +170,7 @@ PRESETS: dict[str, RunConfig] = {
         LoopConfig(max_generations=10_000, train_steps_per_generation=500, samples_per_position=4.0,
                    min_positions=20_000, selfplay_actors=6, actor_cpus=2.0, actor_gpus=0.1, learner_cpus=2.0,
                    learner_gpus=0.4, inference_precision="bfloat16", search_steps_per_task=128, train_steps_per_task=50),
+        ArenaConfig(every_generations=5, games_vs_previous=40, games_vs_anchor=20, anchor="gnugo:10", parallel_games=4),
     ),
     # Many GPU machines.
     "19x19-cluster": _preset(
@@ -175,6 +182,7 @@ PRESETS: dict[str, RunConfig] = {
         LoopConfig(max_generations=100_000, train_steps_per_generation=1000, samples_per_position=4.0,
                    min_positions=250_000, selfplay_actors=64, actor_cpus=4.0, actor_gpus=0.5, learner_cpus=8.0,
                    learner_gpus=1.0, inference_precision="bfloat16", search_steps_per_task=256, train_steps_per_task=100),
+        ArenaConfig(every_generations=10, games_vs_previous=100, games_vs_anchor=20, anchor="gnugo:10", parallel_games=8, gating=True),
     ),
 }
 

@@ -29,7 +29,7 @@ class Display:
             self.stream.write(text + "\n")
         self.stream.flush()
 
-    def update(self, counters, selfplay: dict, learner: dict, loop_cfg) -> None:
+    def update(self, counters, selfplay: dict, learner: dict, loop_cfg, elo: float | None = None) -> None:
         if self.quiet:
             return
         in_gen = counters.steps_since_publish / max(loop_cfg.train_steps_per_generation, 1)
@@ -39,6 +39,7 @@ class Display:
             f"evals/s {_fmt(selfplay.get('evaluations_per_s'), '.0f')} len {_fmt(selfplay.get('game_length'), '.0f')} | "
             f"loss {_fmt(learner.get('loss/total'))} pol {_fmt(learner.get('loss/policy'))} "
             f"val {_fmt(learner.get('loss/value'))} | samples/pos {counters.samples_trained / max(counters.positions, 1):.2f}"
+            + (f" | Elo {elo:+.0f}" if elo is not None else "")
         )
         self._write(text, newline=False)
 

@@ -27,6 +27,7 @@ from alphazero.config.base import ConfigError
 from alphazero.config.run import RunConfig
 from alphazero.train.actors import LearnerActor, ReplayActor, SelfPlayActor, actor_name
 from alphazero.train.display import Display
+from alphazero.train.evaluation import evaluate_generation, record_and_plot
 from alphazero.train.metrics import MetricsLog, WandbMode
 from alphazero.train.run_dir import RunDir
 
@@ -247,6 +248,10 @@ class _Driver:
         self.parked: list[int] = []  # actors waiting because self-play is ahead
         self.incarnations: dict[int, str] = {}  # actor index -> id of the process that last reported
         self.learner_pending = None
+        self.eval_pending: dict = {}  # ObjectRef -> generation being evaluated
+        self.candidates: dict = {}  # generation -> weights ref, waiting for the gate (gating only)
+        self.last_evaluated = self.version  # the chain of evaluations: each due generation plays this one
+        self.latest_elo: float | None = None
         self.window = Window()
         self.last_learner: dict = {}
         self.batch = config.trainer.batch_size
@@ -296,6 +301,7 @@ class _Driver:
                     self.submit_selfplay(i)
                 self.parked = []
             waiting = list(self.selfplay_pending) + ([self.learner_pending] if self.learner_pending else [])
+            waiting += list(self.eval_pending)
             if not waiting:
                 # Nothing can run: self-play is ahead and the learner is not owed a full task.
                 # The balance rules make this impossible; guard against a stall anyway.
@@ -305,8 +311,10 @@ class _Driver:
                 continue
             ready, _ = ray.wait(waiting, num_returns=1, timeout=self.loop_cfg.display_interval_s)
             for ref in ready:
-                if ref is self.learner_pending or (self.learner_pending is not None and ref == self.learner_pending):
+                if self.learner_pending is not None and ref == self.learner_pending:
                     self.on_learner(ref)
+                elif ref in self.eval_pending:
+                    self.on_evaluation(ref)
                 else:
                     self.on_selfplay(ref)
             self.tick()
@@ -356,9 +364,18 @@ class _Driver:
 
     def publish(self) -> None:
         generation = self.c.generation + 1
-        weights = ray.get(self.learner.publish.remote(generation))
-        self.version, self.weights_ref = generation, ray.put(weights)
-        del weights
+        weights_ref = ray.put(ray.get(self.learner.publish.remote(generation)))
+        arena = self.config.arena
+        due = arena.due(generation)
+        if arena.gating and due:
+            self.candidates[generation] = weights_ref  # self-play switches only if the gate accepts
+        elif not arena.gating:
+            self.version, self.weights_ref = generation, weights_ref
+        if due:
+            previous = self.version if arena.gating else self.last_evaluated
+            ref = evaluate_generation.remote(str(self.run.root), self.config, generation, previous)
+            self.eval_pending[ref] = generation
+            self.last_evaluated = generation
         self.c.generation = generation
         self.c.steps_since_publish = 0
         elapsed = self.c.elapsed_s + time.monotonic() - self.session_start
@@ -371,6 +388,28 @@ class _Driver:
         self.run.prune_models(self.loop_cfg.keep_checkpoints)
         self.display.generation(generation, self.c, self.last_learner, elapsed)
 
+    def on_evaluation(self, ref) -> None:
+        generation = self.eval_pending.pop(ref)
+        try:
+            result = ray.get(ref)
+        except (RayActorError, RayTaskError) as e:
+            log.warning("evaluation of generation %d failed: %s", generation, str(e).splitlines()[0])
+            self.candidates.pop(generation, None)
+            return
+        entry = record_and_plot(self.run, result)
+        self.latest_elo = entry["elo_chain"]
+        self.metrics.log("arena", entry)
+        if self.config.arena.gating:
+            weights_ref = self.candidates.pop(generation, None)
+            if result["decision"] == "accept" and weights_ref is not None and generation > self.version:
+                self.version, self.weights_ref = generation, weights_ref
+        self.display.message(
+            f"evaluation of generation {generation}: {result['wins']}-{result['losses']}-{result['draws']} vs "
+            f"generation {result['previous']} (Elo {result['elo_vs_previous']:+.0f} +- {min(result['ci_vs_previous'], 9999):.0f})"
+            + (f", Elo vs anchor {result['elo_vs_anchor']:+.0f}" if result["elo_vs_anchor"] is not None else "")
+            + (f", gate: {result['decision']}" if self.config.arena.gating else "")
+        )
+
     def tick(self) -> None:
         if time.monotonic() - self.window.start < self.loop_cfg.display_interval_s:
             return
@@ -379,7 +418,7 @@ class _Driver:
                        samples_trained=self.c.samples_trained, parked_actors=len(self.parked))
         if summary["games"] or summary["positions_per_s"]:
             self.metrics.log("selfplay", summary)
-        self.display.update(self.c, summary, self.last_learner, self.loop_cfg)
+        self.display.update(self.c, summary, self.last_learner, self.loop_cfg, self.latest_elo)
         self.window = Window()
 
     def finish(self) -> None:
@@ -404,6 +443,14 @@ class _Driver:
                 log.warning("learner failed while draining: %s", e)
         if self.c.steps_since_publish > 0 and self.stop.requested:
             self.publish()
+        if self.eval_pending and not self.stop.requested:
+            # Let the last evaluations land (their games are on disk and resume anyway).
+            self.display.message(f"waiting for {len(self.eval_pending)} evaluation match(es) to finish")
+            deadline = time.monotonic() + 900.0
+            while self.eval_pending and time.monotonic() < deadline:
+                ready, _ = ray.wait(list(self.eval_pending), num_returns=1, timeout=max(0.1, deadline - time.monotonic()))
+                for ref in ready:
+                    self.on_evaluation(ref)
         reason = self.stop.reason or ("time limit" if self.out_of_time() else "max generations")
         self.metrics.log("stop", {"reason": reason, "generation": self.c.generation})
         self.display.message(f"stopped ({reason}) at generation {self.c.generation}; run directory {self.run.root}")

@@ -1,0 +1,113 @@
+"""Evaluation during training: each due generation plays the previously evaluated one and a fixed
+anchor (a Ray task, so the driver keeps serving self-play); results go to metrics, to the run's
+Elo plot, and decide gating when it is on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import ray
+
+from alphazero.arena.match import GameSettings, MatchPlan, run_matches
+from alphazero.arena.players import parse_spec
+from alphazero.config.run import RunConfig
+from alphazero.train.run_dir import RunDir
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    generation: int
+    previous: int
+    wins: int
+    losses: int
+    draws: int
+    elo_vs_previous: float
+    ci_vs_previous: float
+    elo_vs_anchor: float | None
+    ci_vs_anchor: float | None
+    decision: str  # accept / reject / continue (gating), or "n/a"
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _player(name: str, run: RunDir, generation: int, visits: int):
+    return parse_spec(f"{name}=mcts:{run.model_dir(generation)}@{visits}")
+
+
+@ray.remote(num_cpus=0, max_retries=0)
+def evaluate_generation(run_root: str, config: RunConfig, generation: int, previous: int) -> dict:
+    """Matches of ``generation`` against ``previous`` and the anchor, resumable in ``arena/training``."""
+    arena = config.arena
+    run = RunDir(Path(run_root))
+    visits = arena.visits or config.search.simulations
+    new = _player(f"gen{generation}", run, generation, visits)
+    old = _player(f"gen{previous}", run, previous, visits)
+    settings = GameSettings(config.board_size, config.rules, arena.max_moves, arena.opening_moves, arena.move_timeout_s)
+    base = run.root / "arena" / "training"
+    sprt = arena.sprt() if arena.gating and arena.gating_method == "sprt" else None
+    plans = [MatchPlan(new, old, arena.games_vs_previous, base / f"{generation:06d}-vs-{previous:06d}", settings,
+                       seed=generation, sprt=sprt)]
+    if arena.games_vs_anchor > 0:
+        plans.append(MatchPlan(new, parse_spec(arena.anchor), arena.games_vs_anchor,
+                               base / f"{generation:06d}-vs-anchor", settings, seed=10_000 + generation))
+    summaries = run_matches(plans, parallel=arena.parallel_games, log=lambda text: None)
+    vs_prev = summaries[0]
+    elo_prev = vs_prev.elo() or (0.0, float("inf"))
+    elo_anchor = summaries[1].elo() if len(summaries) > 1 else None
+    decision = arena.gate(vs_prev.wins, vs_prev.losses, vs_prev.draws) if arena.gating else "n/a"
+    if arena.gating and decision == "continue":
+        decision = "reject"  # the match ended without the gate being passed
+    return Evaluation(generation, previous, vs_prev.wins, vs_prev.losses, vs_prev.draws, elo_prev[0], elo_prev[1],
+                      elo_anchor[0] if elo_anchor else None, elo_anchor[1] if elo_anchor else None, decision).to_dict()
+
+
+def elo_history_path(run: RunDir) -> Path:
+    return run.root / "arena" / "training_elo.json"
+
+
+def record_and_plot(run: RunDir, result: dict) -> dict:
+    """Append ``result`` to the run's Elo history (chained through the matches vs the previous
+    evaluated generation, generation 0 = 0 Elo) and redraw ``arena/training_elo.png``."""
+    from alphazero.atomic_io import write_bytes_atomic
+
+    path = elo_history_path(run)
+    history = json.loads(path.read_text()) if path.exists() else []
+    history = [h for h in history if h["generation"] != result["generation"]]
+    chained = {0: 0.0, **{h["generation"]: h["elo_chain"] for h in history}}
+    base = chained.get(result["previous"], 0.0)
+    entry = {**result, "elo_chain": base + result["elo_vs_previous"]}
+    history.append(entry)
+    history.sort(key=lambda h: h["generation"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, json.dumps(history, indent=1).encode())
+    _plot(history, run.root / "arena" / "training_elo.png")
+    return entry
+
+
+def _plot(history: list[dict], path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from alphazero.atomic_io import atomic_writer
+
+    fig = Figure(figsize=(7, 4.5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    gens = [0] + [h["generation"] for h in history]
+    ax.plot(gens, [0.0] + [h["elo_chain"] for h in history], marker="o", label="Elo vs generation 0 (chained)")
+    anchored = [h for h in history if h["elo_vs_anchor"] is not None]
+    if anchored:
+        ax.errorbar([h["generation"] for h in anchored], [h["elo_vs_anchor"] for h in anchored],
+                    yerr=[min(h["ci_vs_anchor"], 2000.0) for h in anchored], marker="s", capsize=3,
+                    label="Elo vs anchor (95%)")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("Elo")
+    ax.set_title("Evaluation during training")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best")
+    fig.tight_layout()
+    with atomic_writer(path) as f:
+        fig.savefig(f, format="png")

@@ -34,6 +34,10 @@ SUICIDE = 2
 KO_FORBIDDEN = 3  # forbidden only by the ko rule (simple ko or superko)
 GAME_OVER = 4
 
+# Marks of empty points in ``area_row_work``'s flood (held in ``owner`` until a region's value is known).
+_UNSEEN = 2
+_QUEUED = 3
+
 # Rule choices as plain integers (frozen into the compiled kernels).
 KO_SIMPLE = int(KoRule.SIMPLE)
 KO_POSITIONAL = int(KoRule.POSITIONAL)
@@ -201,19 +205,26 @@ def reset(state: BoardState) -> None:
 @njit(cache=True)
 def copy_row(src: BoardState, bs: int, dst: BoardState, bd: int) -> None:
     """Copy game ``bs`` of ``src`` into row ``bd`` of ``dst`` (same board size and capacity)."""
-    dst.board[bd, :] = src.board[bs, :]
-    dst.chain_head[bd, :] = src.chain_head[bs, :]
-    dst.chain_next[bd, :] = src.chain_next[bs, :]
-    dst.chain_libs[bd, :] = src.chain_libs[bs, :]
-    dst.chain_size[bd, :] = src.chain_size[bs, :]
-    dst.chain_hash[bd, :] = src.chain_hash[bs, :]
+    # Element loops, not slice assignments: those build views and check for overlap on every copy,
+    # and the search copies a root per simulation.
+    P = src.board.shape[1]
+    for p in range(P):
+        dst.board[bd, p] = src.board[bs, p]
+        dst.chain_head[bd, p] = src.chain_head[bs, p]
+        dst.chain_next[bd, p] = src.chain_next[bs, p]
+        dst.chain_libs[bd, p] = src.chain_libs[bs, p]
+        dst.chain_size[bd, p] = src.chain_size[bs, p]
+        dst.chain_hash[bd, p] = src.chain_hash[bs, p]
     dst.to_play[bd] = src.to_play[bs]
     dst.ko_point[bd] = src.ko_point[bs]
     dst.passes[bd] = src.passes[bs]
     dst.num_moves[bd] = src.num_moves[bs]
     dst.pos_hash[bd] = src.pos_hash[bs]
-    dst.seen[bd, :] = src.seen[bs, :]
-    dst.history[bd, :, :] = src.history[bs, :, :]
+    for i in range(src.seen.shape[1]):
+        dst.seen[bd, i] = src.seen[bs, i]
+    for k in range(src.history.shape[1]):
+        for p in range(P):
+            dst.history[bd, k, p] = src.history[bs, k, p]
     dst.komi[bd] = src.komi[bs]
     dst.done[bd] = src.done[bs]
     dst.resigned[bd] = src.resigned[bs]
@@ -237,7 +248,7 @@ def _rule_key(pos_hash: np.uint64, next_to_play: int, ko_rule: int) -> np.uint64
     return pos_hash
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _seen_insert(s: BoardState, b: int, key: np.uint64) -> None:
     mask = s.seen.shape[1] - 1
     i = np.int64(key & np.uint64(mask))
@@ -249,20 +260,6 @@ def _seen_insert(s: BoardState, b: int, key: np.uint64) -> None:
         if k == key:
             return
         i = (i + 1) & mask
-
-
-@njit(cache=True)
-def _seen_contains(s: BoardState, b: int, key: np.uint64) -> bool:
-    mask = s.seen.shape[1] - 1
-    i = np.int64(key & np.uint64(mask))
-    for _ in range(mask + 1):
-        k = s.seen[b, i]
-        if k == 0:
-            return False
-        if k == key:
-            return True
-        i = (i + 1) & mask
-    return False
 
 
 @njit(cache=True)
@@ -284,79 +281,118 @@ def move_status_row(s: BoardState, b: int, p: int, ko_rule: int, suicide_rule: i
     if p == NO_POINT:
         return LEGAL
     if s.board[b, p] != EMPTY:
-        return OCCUPIED
+        return OCCUPIED  # walls included: only on-board points map to actions
     W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    a = (p // W - 1) * (W - 2) + p % W - 1
+    return scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None)
+
+
+@njit(cache=True)
+def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: int, suicide_rule: int, legal, ko_plane) -> int:
+    """``move_status_row`` of the board actions ``a_begin .. a_end-1`` of a game that is not over:
+    where ``legal`` ([A] bool) is given, ``legal[a]`` = LEGAL; where ``ko_plane`` ([n, n] float32)
+    is given, 1.0 on KO_FORBIDDEN points (left as they are elsewhere). Returns the last status.
+
+    The rules of legality live here only, as one loop: a compiled call costs an increment and a
+    decrement of the reference count of every array of the state (34 atomic operations), which
+    is far more than testing a point, so the per-point test must not be a call (nor an inlined
+    one: numba keeps the reference counting of an inlined call's tuple argument)."""
+    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    n = W - 2
     me = s.to_play[b]
     opp = 3 - me
-    has_liberty = False
-    captures = False
-    own_neighbor = False
-    heads = np.empty(4, np.int16)
-    nheads = 0
-    new_hash = s.pos_hash[b] ^ ZOBRIST[me, p]
-    for d in range(4):
-        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-        c = s.board[b, q]
-        if c == EMPTY:
-            has_liberty = True
-        elif c == me:
-            own_neighbor = True
-            if s.chain_libs[b, s.chain_head[b, q]] > 1:
-                has_liberty = True
-        elif c == opp:
-            h = s.chain_head[b, q]
-            if s.chain_libs[b, h] == 1:
-                dup = False
-                for i in range(nheads):
-                    if heads[i] == h:
-                        dup = True
-                if not dup:
-                    heads[nheads] = h
-                    nheads += 1
-                    new_hash ^= s.chain_hash[b, h]
-                    captures = True
-    suicide = not has_liberty and not captures
-    if suicide:
-        # Single-stone suicide is never legal; multi-stone suicide only when allowed.
-        if suicide_rule != SUICIDE_ALLOWED or not own_neighbor:
-            return SUICIDE
-        # The stone and every adjacent own chain are removed.
-        new_hash = s.pos_hash[b]
-        for d in range(4):
-            q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-            if s.board[b, q] == me:
-                h = s.chain_head[b, q]
-                dup = False
-                for i in range(nheads):
-                    if heads[i] == h:
-                        dup = True
-                if not dup:
-                    heads[nheads] = h
-                    nheads += 1
-                    new_hash ^= s.chain_hash[b, h]
-    if ko_rule == KO_SIMPLE:
-        if p == s.ko_point[b]:
-            return KO_FORBIDDEN
-        return LEGAL
-    if _seen_contains(s, b, _rule_key(new_hash, opp, ko_rule)):
-        return KO_FORBIDDEN
-    return LEGAL
+    mask = s.seen.shape[1] - 1
+    status = LEGAL
+    for a in range(a_begin, a_end):
+        p = (a // n + 1) * W + a % n + 1
+        status = LEGAL
+        if s.board[b, p] != EMPTY:
+            status = OCCUPIED
+        else:
+            has_liberty = False
+            own_neighbor = False
+            # The distinct chains the move removes (at most 4) are held in scalars h0..h2 (the
+            # fourth needs no duplicate check), not an array: no allocation per point.
+            h0 = -1
+            h1 = -1
+            h2 = -1
+            nheads = 0
+            new_hash = s.pos_hash[b] ^ ZOBRIST[me, p]
+            for d in range(4):
+                q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+                c = s.board[b, q]
+                if c == EMPTY:
+                    has_liberty = True
+                elif c == me:
+                    own_neighbor = True
+                    if s.chain_libs[b, s.chain_head[b, q]] > 1:
+                        has_liberty = True
+                elif c == opp:
+                    h = np.int64(s.chain_head[b, q])
+                    if s.chain_libs[b, h] == 1 and h != h0 and h != h1 and h != h2:
+                        if nheads == 0:
+                            h0 = h
+                        elif nheads == 1:
+                            h1 = h
+                        else:
+                            h2 = h
+                        nheads += 1
+                        new_hash ^= s.chain_hash[b, h]
+            if not has_liberty and nheads == 0:
+                if suicide_rule != SUICIDE_ALLOWED or not own_neighbor:
+                    # Single-stone suicide is never legal; multi-stone suicide only when allowed.
+                    status = SUICIDE
+                else:
+                    # The stone and every adjacent own chain are removed.
+                    new_hash = s.pos_hash[b]
+                    for d in range(4):
+                        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+                        if s.board[b, q] == me:
+                            h = np.int64(s.chain_head[b, q])
+                            if h != h0 and h != h1 and h != h2:
+                                if nheads == 0:
+                                    h0 = h
+                                elif nheads == 1:
+                                    h1 = h
+                                else:
+                                    h2 = h
+                                nheads += 1
+                                new_hash ^= s.chain_hash[b, h]
+            if status == LEGAL:
+                if ko_rule == KO_SIMPLE:
+                    if p == s.ko_point[b]:
+                        status = KO_FORBIDDEN
+                else:
+                    # Superko: is the resulting position (key) in the seen set (_seen_insert's probe)?
+                    key = _rule_key(new_hash, opp, ko_rule)
+                    i = np.int64(key & np.uint64(mask))
+                    for _ in range(mask + 1):
+                        k = s.seen[b, i]
+                        if k == 0:
+                            break
+                        if k == key:
+                            status = KO_FORBIDDEN
+                            break
+                        i = (i + 1) & mask
+        if legal is not None:
+            legal[a] = status == LEGAL
+        if ko_plane is not None and status == KO_FORBIDDEN:
+            ko_plane[a // n, a % n] = 1.0
+    return status
 
 
 @njit(cache=True)
 def legal_row(s: BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> int:
     """Fill ``out`` ([A] bool, pass last) with the legal moves of game ``b``; return how many."""
-    P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
-    n = W - 2
+    n = int(np.sqrt(s.board.shape[1]) + 0.5) - 2
+    if s.done[b]:
+        out[:] = False
+        return 0
+    scan_statuses_row(s, b, 0, n * n, ko_rule, suicide_rule, out, None)
+    out[n * n] = True
     count = 0
-    for a in range(n * n):
-        p = (a // n + 1) * W + a % n + 1
-        ok = s.board[b, p] == EMPTY and move_status_row(s, b, p, ko_rule, suicide_rule) == LEGAL
-        out[a] = ok
-        count += ok
-    out[n * n] = not s.done[b]
-    count += not s.done[b]
+    for a in range(n * n + 1):
+        count += out[a]
     return count
 
 
@@ -430,21 +466,23 @@ def _remove_chain(s: BoardState, b: int, head: int, W: int) -> int:
         if q == head:
             break
     q = head
-    seen_heads = np.empty(4, np.int16)
     while True:
-        n_seen = 0
+        # Distinct adjacent chains of this freed point in scalars (no allocation per move).
+        h0 = -1
+        h1 = -1
+        h2 = -1
         for d in range(4):
             r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
             c = s.board[b, r]
             if c != EMPTY and c != WALL:
-                h = s.chain_head[b, r]
-                dup = False
-                for i in range(n_seen):
-                    if seen_heads[i] == h:
-                        dup = True
-                if not dup:
-                    seen_heads[n_seen] = h
-                    n_seen += 1
+                h = np.int64(s.chain_head[b, r])
+                if h != h0 and h != h1 and h != h2:
+                    if h0 < 0:
+                        h0 = h
+                    elif h1 < 0:
+                        h1 = h
+                    else:
+                        h2 = h
                     s.chain_libs[b, h] += 1
         q = s.chain_next[b, q]
         if q == head:
@@ -458,7 +496,8 @@ def _record_position(s: BoardState, b: int, ko_rule: int, max_moves: int) -> Non
     s.num_moves[b] += 1
     K = s.history.shape[1]
     slot = s.num_moves[b] % K
-    s.history[b, slot, :] = s.board[b, :]
+    for p in range(s.board.shape[1]):
+        s.history[b, slot, p] = s.board[b, p]
     _seen_insert(s, b, _rule_key(s.pos_hash[b], s.to_play[b], ko_rule))
     if s.passes[b] >= 2 or s.num_moves[b] >= max_moves:
         s.done[b] = True
@@ -478,7 +517,11 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
     s.chain_hash[b, p] = ZOBRIST[color, p]
     s.pos_hash[b] ^= ZOBRIST[color, p]
     libs = 0
-    heads = np.empty(4, np.int16)
+    # Distinct adjacent chains (at most 4) in scalars h0..h3, in neighbour order: no allocation per move.
+    h0 = -1
+    h1 = -1
+    h2 = -1
+    h3 = -1
     nheads = 0
     for d in range(4):
         q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
@@ -486,24 +529,27 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
         if c == EMPTY:
             libs += 1
         elif c != WALL:
-            h = s.chain_head[b, q]
-            dup = False
-            for i in range(nheads):
-                if heads[i] == h:
-                    dup = True
-            if not dup:
-                heads[nheads] = h
+            h = np.int64(s.chain_head[b, q])
+            if h != h0 and h != h1 and h != h2:
+                if nheads == 0:
+                    h0 = h
+                elif nheads == 1:
+                    h1 = h
+                elif nheads == 2:
+                    h2 = h
+                else:
+                    h3 = h
                 nheads += 1
                 s.chain_libs[b, h] -= 1  # p was one liberty of every distinct adjacent chain
     s.chain_libs[b, p] = libs
     head = p
     for i in range(nheads):
-        h = heads[i]
+        h = h0 if i == 0 else (h1 if i == 1 else (h2 if i == 2 else h3))
         if s.board[b, h] == color:
             head = _merge_chains(s, b, head, h, W)
     captured = 0
     for i in range(nheads):
-        h = heads[i]
+        h = h0 if i == 0 else (h1 if i == 1 else (h2 if i == 2 else h3))
         if s.board[b, h] == opp and s.chain_libs[b, h] == 0:
             captured += _remove_chain(s, b, h, W)
     if s.chain_libs[b, head] == 0:
@@ -547,8 +593,10 @@ def play_action_row(s: BoardState, b: int, a: int, ko_rule: int, suicide_rule: i
     n = W - 2
     if a < 0 or a > n * n:
         return False
+    if s.done[b]:
+        return False
     p = NO_POINT if a == n * n else (a // n + 1) * W + a % n + 1
-    if move_status_row(s, b, p, ko_rule, suicide_rule) != LEGAL:
+    if p != NO_POINT and scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None) != LEGAL:
         return False
     play_row_assume_legal(s, b, p, ko_rule, max_moves)
     return True
@@ -636,68 +684,71 @@ def setup_stones(state: BoardState, row: int, actions, colors, to_play: int, rul
 @njit(cache=True)
 def area_row(s: BoardState, b: int, owner: np.ndarray) -> None:
     """Tromp-Taylor area: ``owner`` ([n*n] int8) = +1 black, -1 white, 0 neither (dame/seki)."""
-    P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
-    n = W - 2
-    region = np.full(P, -1, np.int32)
-    stack = np.empty(P, np.int32)
-    members = np.empty(P, np.int32)
-    for a in range(n * n):
-        p = (a // n + 1) * W + a % n + 1
-        c = s.board[b, p]
-        if c == BLACK:
-            owner[a] = 1
-        elif c == WHITE:
-            owner[a] = -1
-        elif region[p] < 0:
-            # Flood the empty region and note which colours it reaches.
-            touches = 0
-            top = 0
-            cnt = 0
-            stack[top] = p
-            top += 1
-            region[p] = p
-            while top > 0:
-                top -= 1
-                q = stack[top]
-                members[cnt] = q
-                cnt += 1
-                for d in range(4):
-                    r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
-                    rc = s.board[b, r]
-                    if rc == EMPTY:
-                        if region[r] < 0:
-                            region[r] = p
-                            stack[top] = r
-                            top += 1
-                    elif rc == BLACK:
-                        touches |= 1
-                    elif rc == WHITE:
-                        touches |= 2
-            value = 1 if touches == 1 else (-1 if touches == 2 else 0)
-            for i in range(cnt):
-                q = members[i]
-                owner[((q // W) - 1) * n + (q % W) - 1] = value
-
-
-@njit(cache=True, parallel=True)
-def _score_all(s: BoardState, owner: np.ndarray, score: np.ndarray) -> None:
-    for b in prange(s.board.shape[0]):
-        area_row(s, b, owner[b])
-        total = 0
-        for a in range(owner.shape[1]):
-            total += owner[b, a]
-        score[b] = total - s.komi[b]
+    n = int(np.sqrt(s.board.shape[1]) + 0.5) - 2
+    area_row_work(s, b, owner, np.empty(n * n, np.int32))
 
 
 @njit(cache=True)
-def _score_all_serial(s: BoardState, owner: np.ndarray, score: np.ndarray) -> None:
+def area_row_work(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray) -> None:
+    """``area_row`` with the caller's work array ``queue`` ([>= n*n] int32), allocating nothing."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    # owner doubles as the flood's marks until an empty region's value is known.
+    for a in range(n * n):
+        c = s.board[b, (a // n + 1) * W + a % n + 1]
+        owner[a] = 1 if c == BLACK else (-1 if c == WHITE else _UNSEEN)
+    for a in range(n * n):
+        if owner[a] != _UNSEEN:
+            continue
+        # Breadth-first flood of the empty region (queue[:tail] ends up holding all of it), noting
+        # which colours it reaches.
+        touches = 0
+        queue[0] = (a // n + 1) * W + a % n + 1
+        owner[a] = _QUEUED
+        head = 0
+        tail = 1
+        while head < tail:
+            q = queue[head]
+            head += 1
+            for d in range(4):
+                r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
+                rc = s.board[b, r]
+                if rc == EMPTY:
+                    ra = ((r // W) - 1) * n + (r % W) - 1
+                    if owner[ra] == _UNSEEN:
+                        owner[ra] = _QUEUED
+                        queue[tail] = r
+                        tail += 1
+                elif rc == BLACK:
+                    touches |= 1
+                elif rc == WHITE:
+                    touches |= 2
+        value = 1 if touches == 1 else (-1 if touches == 2 else 0)
+        for i in range(tail):
+            q = queue[i]
+            owner[((q // W) - 1) * n + (q % W) - 1] = value
+
+
+@njit(cache=True)
+def _score_row(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
+    area_row_work(s, b, owner, queue)
+    total = 0
+    for a in range(owner.shape[0]):
+        total += owner[a]
+    score[b] = total - s.komi[b]
+
+
+@njit(cache=True, parallel=True)
+def _score_all(s: BoardState, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
+    for b in prange(s.board.shape[0]):
+        _score_row(s, b, owner[b], queue[b], score)
+
+
+@njit(cache=True)
+def _score_all_serial(s: BoardState, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
     for b in range(s.board.shape[0]):
-        area_row(s, b, owner[b])
-        total = 0
-        for a in range(owner.shape[1]):
-            total += owner[b, a]
-        score[b] = total - s.komi[b]
+        _score_row(s, b, owner[b], queue[b], score)
 
 
 def score(state: BoardState) -> tuple[np.ndarray, np.ndarray]:
@@ -706,7 +757,8 @@ def score(state: BoardState) -> tuple[np.ndarray, np.ndarray]:
     n = state.size
     owner = np.zeros((state.batch_size, n * n), np.int8)
     margin = np.zeros(state.batch_size, np.float32)
-    (_score_all if parallel_worth_it(state.batch_size, 64) else _score_all_serial)(state, owner, margin)
+    queue = np.empty((state.batch_size, n * n), np.int32)  # [B, n*n] flood work space
+    (_score_all if parallel_worth_it(state.batch_size, 64) else _score_all_serial)(state, owner, queue, margin)
     return margin, owner
 
 
@@ -784,7 +836,7 @@ def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicid
             if p == NO_POINT:
                 chosen = NO_POINT
                 break
-            if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and move_status_row(s, b, p, ko_rule, suicide_rule) == LEGAL:
+            if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, (p // W - 1) * n + p % W - 1, (p // W - 1) * n + p % W, ko_rule, suicide_rule, None, None) == LEGAL:
                 chosen = p
                 break
             m -= 1

@@ -48,6 +48,13 @@ def history_from_planes(num_planes_: int) -> int:
 @njit(cache=True)
 def encode_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
     """Fill ``out`` ([C, n, n] float32) with the features of game ``b``."""
+    encode_legal_row(s, b, ko_rule, suicide_rule, out, None)
+
+
+@njit(cache=True)
+def encode_legal_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray, legal) -> int:
+    """``encode_row``, and where ``legal`` ([A] bool) is given also ``board.legal_row`` into it
+    from the same legality scan (the ko plane needs one); returns the legal count (0 without ``legal``)."""
     P = s.board.shape[1]
     W = int(np.sqrt(P) + 0.5)
     n = W - 2
@@ -55,17 +62,15 @@ def encode_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np
     k = (out.shape[0] - 10) // 2
     me = s.to_play[b]
     opp = 3 - me
-    out[:] = 0.0
+    # Every element of ``out`` is written exactly once below (the ko plane zeroed here, set by the scan).
     now = s.num_moves[b]
     for i in range(k):
         slot = (now - i) % K if i < K else now % K
         for r in range(n):
             for c in range(n):
                 v = s.history[b, slot, (r + 1) * W + c + 1]
-                if v == me:
-                    out[i, r, c] = 1.0
-                elif v == opp:
-                    out[k + i, r, c] = 1.0
+                out[i, r, c] = 1.0 if v == me else 0.0
+                out[k + i, r, c] = 1.0 if v == opp else 0.0
     black = 1.0 if me == B.BLACK else 0.0
     superko = 1.0 if ko_rule != B.KO_SIMPLE else 0.0
     situational = 1.0 if ko_rule == B.KO_SITUATIONAL else 0.0
@@ -77,34 +82,42 @@ def encode_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np
         for c in range(n):
             p = (r + 1) * W + c + 1
             v = s.board[b, p]
-            if v == B.BLACK or v == B.WHITE:
-                libs = s.chain_libs[b, s.chain_head[b, p]]
-                if libs == 1:
-                    out[2 * k + 1, r, c] = 1.0
-                elif libs == 2:
-                    out[2 * k + 2, r, c] = 1.0
-                else:
-                    out[2 * k + 3, r, c] = 1.0
-            elif B.move_status_row(s, b, p, ko_rule, suicide_rule) == B.KO_FORBIDDEN:
-                out[2 * k + 4, r, c] = 1.0
+            stone = v == B.BLACK or v == B.WHITE
+            libs = s.chain_libs[b, s.chain_head[b, p]] if stone else 0
             out[2 * k, r, c] = black
+            out[2 * k + 1, r, c] = 1.0 if stone and libs == 1 else 0.0
+            out[2 * k + 2, r, c] = 1.0 if stone and libs == 2 else 0.0
+            out[2 * k + 3, r, c] = 1.0 if stone and libs != 1 and libs != 2 else 0.0
+            out[2 * k + 4, r, c] = 0.0
             out[2 * k + 5, r, c] = 1.0
             out[2 * k + 6, r, c] = suicide
             out[2 * k + 7, r, c] = superko
             out[2 * k + 8, r, c] = situational
             out[2 * k + 9, r, c] = komi
+    count = 0
+    if s.done[b]:
+        if legal is not None:
+            for a in range(n * n + 1):
+                legal[a] = False
+    else:
+        B.scan_statuses_row(s, b, 0, n * n, ko_rule, suicide_rule, legal, out[2 * k + 4])
+        if legal is not None:
+            legal[n * n] = True
+            for a in range(n * n + 1):
+                count += legal[a]
+    return count
 
 
 @njit(cache=True, parallel=True)
 def _encode_all(s: B.BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
-        encode_row(s, b, ko_rule, suicide_rule, out[b])
+        encode_legal_row(s, b, ko_rule, suicide_rule, out[b], None)
 
 
 @njit(cache=True)
 def _encode_all_serial(s: B.BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
     for b in range(s.board.shape[0]):
-        encode_row(s, b, ko_rule, suicide_rule, out[b])
+        encode_legal_row(s, b, ko_rule, suicide_rule, out[b], None)
 
 
 def encode(state: B.BoardState, rules: Rules, history: int | None = None) -> np.ndarray:

@@ -3,7 +3,7 @@ evaluator call, then expands and backs up; numba kernels do select/replay/encode
 
 A step is ``select_leaves`` (compiled, prange over games: PUCT or Gumbel descent, the path's moves
 replayed on a scratch copy of the root with ``board.copy_row`` + ``board.play_row_assume_legal``,
-then ``features.encode_row`` + ``board.legal_row`` of each leaf) -> ``evaluator(planes, legal)``
+then ``features.encode_legal_row`` of each leaf: its planes and legal moves) -> ``evaluator(planes, legal)``
 (the only Python call, knowing nothing of the tree) -> ``expand_and_backup`` (compiled).
 
 Rows run independent searches of their own length: a row whose search ended idles (contributes no
@@ -251,8 +251,8 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
 def encode_row(st: RowState, b: int, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> None:
     s = st.slot[b]
     if s >= 0:
-        F.encode_row(scratch, b, prm.ko_rule, prm.suicide_rule, planes[s])
-        B.legal_row(scratch, b, prm.ko_rule, prm.suicide_rule, legal[s])
+        # One legality scan serves both the ko plane and the legal mask.
+        F.encode_legal_row(scratch, b, prm.ko_rule, prm.suicide_rule, planes[s], legal[s])
 
 
 @njit(cache=True)

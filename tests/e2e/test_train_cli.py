@@ -213,3 +213,31 @@ def test_corrupt_checkpoint_and_shard_are_reported_and_skipped(tmp_path):
     for g in (2, 3):
         assert load_checkpoint(run.model_dir(g)).meta.generation == g
     assert load_checkpoint(run.model_dir(2)).meta.parent.endswith("000001")
+
+
+def test_ctrl_c_drains_and_writes_a_checkpoint(tmp_path):
+    root = tmp_path / "run"
+    run = RunDir(root)
+    # As a terminal does: SIGINT to the whole process group (the driver and the Ray processes).
+    proc = subprocess.Popen(TRAIN + ["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet",
+                                     "--max-generations", "1000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and 2 not in run.generations():
+            time.sleep(0.3)
+        assert 2 in run.generations()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err[-3000:]
+    stops = [r for r in read_metrics(run.metrics_path) if r["kind"] == "stop"]
+    assert stops and stops[-1]["reason"] == "SIGINT"
+    state = json.loads(run.run_state_path.read_text())
+    newest = max(run.generations())
+    assert state["generation"] == newest and state["steps_since_publish"] == 0
+    assert load_checkpoint(run.model_dir(newest)).meta.generation == newest
+    ids = game_ids(run)
+    assert len(ids) == len(set(ids)) and state["games"] == len(ids)

@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=19, help="board size before the GUI sets one (default 19)")
     parser.add_argument("--resign-threshold", type=float, default=0.05,
                         help="resign when the win rate of the root and of the best move is below this (0 never)")
+    parser.add_argument("--ponder", action="store_true",
+                        help="think on the opponent's time (the tree is kept for our next move)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the search")
     parser.add_argument("--device", default="cpu", help="torch device for the network (cpu, cuda, cuda:1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch and the compiled kernels")
@@ -77,4 +79,4 @@ def build_engine(args: argparse.Namespace):
     player = SearchPlayer(evaluator, SearchConfig(), visits=args.visits or 200, history=history,
                           seed=args.seed, has_ownership=has_ownership)
     return GtpEngine(player, rules, size=args.size, resign_threshold=args.resign_threshold,
-                     time_per_move=args.time_per_move)
+                     time_per_move=args.time_per_move, ponder=args.ponder)

@@ -50,8 +50,11 @@ class GtpEngine:
     partial output and a ``input_pending`` callback that turns true when the GUI sends a line."""
 
     def __init__(self, player: Player, rules: Rules, size: int = 19, resign_threshold: float = 0.05,
-                 time_per_move: float | None = None, log: Callable[[str], None] | None = None) -> None:
+                 time_per_move: float | None = None, ponder: bool = False,
+                 log: Callable[[str], None] | None = None) -> None:
         self.player = player
+        self.ponder_enabled = ponder
+        self.ponder_due = False  # our move was just played: the opponent is thinking
         self.time_per_move = time_per_move  # seconds per move when the clock sets no limit
         self.base_rules = rules
         self.game = GtpGame(size, rules)
@@ -98,6 +101,21 @@ class GtpEngine:
             "lz-genmove_analyze": self.cmd_lz_genmove_analyze,
             "kata-genmove_analyze": self.cmd_kata_genmove_analyze,
         }
+
+    # ---- pondering -------------------------------------------------------------------------
+    PONDER_AFTER = ("genmove", "kgs-genmove_cleanup", "lz-genmove_analyze", "kata-genmove_analyze")
+
+    def command_done(self, name: str) -> None:
+        """Called by the server after every command: pondering follows our own moves only."""
+        self.ponder_due = self.ponder_enabled and name in self.PONDER_AFTER
+
+    def ponder(self, input_pending: Callable[[], bool]) -> None:
+        """Search the opponent's position until the GUI sends anything; the tree is kept, so the
+        reply's subtree is reused by our next genmove."""
+        self.ponder_due = False
+        if self.game.consecutive_passes() >= 2:
+            return
+        self.player.think(self.game, float("inf"), should_stop=input_pending)
 
     # ---- helpers ---------------------------------------------------------------------------
     @property

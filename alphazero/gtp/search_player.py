@@ -1,7 +1,9 @@
 """The GTP player: batched MCTS (a batch of one) over the GTP game, reporting for analysis.
 
 Search runs in chunks of simulations so it can stop on a visit budget, a time budget, a GUI's new
-input (analysis), or a full tree. Ownership (for scoring and dead stones) comes from the network's
+input (analysis, pondering), or a full tree. The tree is kept between moves: when the game goes on
+from the searched position (our move, the opponent's reply), the subtree is reused, so visits
+spent pondering on the opponent's time count. Ownership (for scoring and dead stones) comes from the network's
 ownership head when it has one, else from random play-outs of the position.
 """
 
@@ -18,12 +20,14 @@ from alphazero.config.search import SearchConfig
 from alphazero.gtp.analysis import Candidate, SearchReport
 from alphazero.gtp.game import GtpGame
 from go_engine import board as B
+from go_engine import coords
 from go_engine import features as F
 from selfplay.mcts import BatchedMCTS
 from selfplay.tree import ROOT, child_q, child_visits
 
 CHUNK = 8  # simulations between checks of the clock / input / report interval
-MAX_TREE_SIMULATIONS = 50_000  # tree capacity for open-ended analysis (memory ~ N * A * 8 bytes)
+MAX_TREE_SIMULATIONS = 20_000  # simulations one search may add (tree memory ~ 2 N * A * 8 bytes)
+MAX_REPLAYED_MOVES = 4  # a game that moved on by more than this from the tree's root gets a new tree
 PLAYOUTS_FOR_OWNERSHIP = 128
 
 
@@ -41,6 +45,10 @@ class SearchPlayer:
         self.max_tree_simulations = max(visits, max_tree_simulations)
         self.has_ownership = has_ownership
         self.last_visits_per_second = 0.0
+        self._mcts: BatchedMCTS | None = None  # the kept tree (a batch of one)
+        self._key = None  # (size, rules) the tree was built for
+        self._setup: list = []  # the game's setup and moves at the tree's root
+        self._moves: list = []
 
     # ---- the search --------------------------------------------------------------------------
     def _root_estimates(self, game: GtpGame) -> tuple[float, np.ndarray | None]:
@@ -53,27 +61,64 @@ class SearchPlayer:
         ownership = np.asarray(aux["ownership"][0], np.float32) if "ownership" in aux else None
         return score, ownership
 
+    def _tree_for(self, game: GtpGame, allow_pass: bool) -> BatchedMCTS:
+        """The kept tree advanced to the game's position, or a fresh one."""
+        key = (game.size, game.rules)
+        if self._mcts is None or self._key != key:
+            state = B.take_rows(game.state, [0])
+            self._mcts = BatchedMCTS(self.search_config, game.rules, state, self.evaluator, history=self.history,
+                                     max_simulations=self.max_tree_simulations, max_moves=B.capacity(state))
+            self._key, self._setup, self._moves = key, None, []
+        mcts = self._mcts
+        roots = mcts.roots
+        reusable = (
+            allow_pass
+            and self._setup == game.setup
+            and game.moves[: len(self._moves)] == self._moves
+            and len(game.moves) - len(self._moves) <= MAX_REPLAYED_MOVES
+        )
+        if reusable:
+            for colour, action in game.moves[len(self._moves):]:
+                p = -1 if action == game.size * game.size else int(coords.action_to_point(action, game.size))
+                if roots.to_play[0] != colour or B.move_status_row(roots, 0, p, int(game.rules.ko), int(game.rules.suicide)) != B.LEGAL:
+                    reusable = False
+                    break
+                B.play_row_assume_legal(roots, 0, p, int(game.rules.ko), B.capacity(roots))
+                roots.done[0] = False
+                mcts.advance(0, action)
+        if not reusable or roots.pos_hash[0] != game.state.pos_hash[0] or roots.to_play[0] != game.state.to_play[0]:
+            B.copy_row(game.state, 0, roots, 0)
+            mcts.reset(0)
+        roots.done[0] = False  # GTP games go on after two passes (cleanup, disputes)
+        if not allow_pass:
+            roots.passes[0] = 0
+        # A cleanup search (no pass) is not kept: its root differs from the game's.
+        self._setup, self._moves = (list(game.setup), list(game.moves)) if allow_pass else (None, [])
+        return mcts
+
     def think(self, game: GtpGame, seconds: float | None, report: Callable[[SearchReport], None] | None = None,
               report_every: float | None = None, should_stop: Callable[[], bool] | None = None,
               allow_pass: bool = True) -> SearchReport:
-        state = B.take_rows(game.state, [0])
-        state.done[0] = False  # GTP games go on after two passes (cleanup, disputes)
-        state.passes[0] = 0 if not allow_pass else state.passes[0]
-        open_ended = seconds is not None
-        budget = self.max_tree_simulations if open_ended else self.visits
-        mcts = BatchedMCTS(self.search_config, game.rules, state, self.evaluator, history=self.history,
-                           max_simulations=budget, max_moves=B.capacity(state))
+        """Search until the root has ``visits`` visits (kept visits count), ``seconds`` pass, the
+        tree is full, or ``should_stop()``; ``seconds`` None = the visit budget, inf = until stopped."""
+        mcts = self._tree_for(game, allow_pass)
+        t = mcts.tree
         score, ownership = self._root_estimates(game)
         started = time.monotonic()
         deadline = started + seconds if seconds is not None and math.isfinite(seconds) else None
+        target = self.visits if seconds is None else None
         next_report = started + (report_every or 0.0)
-        done = 0
-        while done < budget:
-            chunk = min(CHUNK, budget - done)
+        added = 0
+        while added < self.max_tree_simulations:
+            chunk = min(CHUNK, self.max_tree_simulations - added)
+            if target is not None:
+                chunk = min(chunk, target - int(t.visits[0, ROOT]))
+            if chunk <= 0 or t.capacity - int(t.num_nodes[0]) < chunk:
+                break
             mcts.start([0], chunk, self.rng, full_search=False)
             while mcts.active().any():
                 mcts.step()
-            done += chunk
+            added += chunk
             now = time.monotonic()
             if report is not None and report_every is not None and now >= next_report:
                 report(self._report(mcts, game, score, ownership, allow_pass))
@@ -83,7 +128,7 @@ class SearchPlayer:
             if should_stop is not None and should_stop():
                 break
         elapsed = max(time.monotonic() - started, 1e-9)
-        self.last_visits_per_second = done / elapsed
+        self.last_visits_per_second = added / elapsed
         return self._report(mcts, game, score, ownership, allow_pass)
 
     def _report(self, mcts: BatchedMCTS, game: GtpGame, score: float, ownership, allow_pass: bool) -> SearchReport:

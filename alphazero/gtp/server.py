@@ -60,6 +60,11 @@ def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO, log: Callable[[str],
         stdout.flush()
 
     while not engine.quit_requested:
+        if engine.ponder_due and not input_pending():
+            try:
+                engine.ponder(input_pending)
+            except Exception as e:  # noqa: BLE001 - pondering is optional; never lose the session
+                log(f"pondering failed: {e!r}")
         item = next_line()
         if item is _EOF:
             break
@@ -87,6 +92,7 @@ def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO, log: Callable[[str],
                     write(text)
 
                 engine.streaming[cmd.name](cmd.args, emit, input_pending)
+                engine.command_done(cmd.name)
                 if started:
                     write("\n")
                 else:
@@ -96,6 +102,7 @@ def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO, log: Callable[[str],
             if handler is None:
                 raise GtpError("unknown command")
             write(format_response(cmd.id, True, handler(cmd.args)))
+            engine.command_done(cmd.name)
         except GtpError as e:
             write(format_response(cmd.id, False, str(e)))
         except Exception as e:  # noqa: BLE001 - the engine must answer and stay in sync

@@ -2,6 +2,9 @@
 
 import io
 import math
+import os
+
+import numpy as np
 
 import pytest
 
@@ -317,3 +320,53 @@ def test_kata_genmove_analyze_ends_with_play():
     winrate = float(fields[fields.index("winrate") + 1])
     assert 0.0 <= winrate <= 1.0 and math.isfinite(winrate)
     assert out.getvalue().endswith("\n\n")
+
+
+def test_tree_is_reused_after_our_move_and_the_reply():
+    engine = make_engine(size=5, visits=300)
+    session(engine, "genmove b\n")
+    player = engine.player
+    ours = engine.game.moves[-1][1]
+    kept_after_reply = None
+    # The opponent answers with the move our search explored most below our move.
+    t = player._mcts.tree
+    child = int(t.children[0, 0, ours])
+    visits = [int(t.visits[0, c]) if c >= 0 else 0 for c in t.children[0, child]]
+    reply = int(np.argmax(visits))
+    kept_after_reply = visits[reply]
+    assert kept_after_reply > 0
+    from go_engine import coords
+
+    session(engine, f"play w {coords.action_to_gtp(reply, 5)}\n")
+    mcts = player._tree_for(engine.game, allow_pass=True)
+    assert int(mcts.tree.visits[0, 0]) == kept_after_reply, "the reply's subtree was not reused"
+    out = session(engine, "genmove b\n")
+    assert out[0].startswith("= ")
+    assert int(player._mcts.tree.visits[0, 0]) >= 300
+
+
+def test_pondering_searches_until_the_next_command():
+    import threading
+    import time
+
+    engine = GtpEngine(SearchPlayer(UniformEvaluator(), SearchConfig(), visits=16, history=8, seed=1),
+                       preset("chinese"), size=9, ponder=True, log=lambda text: None)
+    read_fd, write_fd = os.pipe()
+    reader = os.fdopen(read_fd, "r")
+    writer = os.fdopen(write_fd, "w")
+    out = io.StringIO()
+    server = threading.Thread(target=serve, args=(engine, reader, out, lambda text: None), daemon=True)
+    server.start()
+    writer.write("genmove b\n")
+    writer.flush()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "\n\n" not in out.getvalue():
+        time.sleep(0.05)
+    time.sleep(1.0)  # the opponent "thinks" for a second: we ponder
+    pondered = int(engine.player._mcts.tree.visits[0, 0])
+    assert pondered > 16, f"no pondering happened ({pondered} visits at the opponent's root)"
+    writer.write("name\nquit\n")
+    writer.flush()
+    server.join(timeout=60)
+    assert not server.is_alive()
+    assert out.getvalue().split("\n\n")[1] == "= alphazero-go"

@@ -158,7 +158,7 @@ def _gauntlet(args: argparse.Namespace) -> int:
     from alphazero.evaluator import NetworkEvaluator
 
     checkpoints = dict(list_generations(run_dir))
-    records = records_by_generation(run_dir / "replay", args.replay_files) if (run_dir / "replay").is_dir() else {}
+    records = records_by_generation(run_dir / "replay", args.replay_files, heldout_dir=run_dir / "heldout")
     gaps = {}
     for g in report.generations:
         if records.get(g):

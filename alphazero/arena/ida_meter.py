@@ -105,16 +105,23 @@ def distillation_gap(evaluator, records: list[GameRecord], max_positions: int = 
     return DistillationGap(_mean_ci(kl_games), _mean_ci(mse_games), positions, len(mse_games))
 
 
-def records_by_generation(replay_dir: Path, max_files: int = 400) -> dict[int, list[GameRecord]]:
-    """The newest ``max_files`` game records of a replay folder (``*.npz``, names sort by age),
-    grouped by the model version that played them; unreadable files are skipped."""
-    files = sorted(p for p in Path(replay_dir).glob("*.npz") if not p.name.startswith("."))[-max_files:]
+def records_by_generation(replay_dir: Path, max_files: int = 400, heldout_dir: Path | None = None) -> dict[int, list[GameRecord]]:
+    """The newest ``max_files`` game records of a replay folder (``*.npz``, names sort by age) and
+    every record kept in ``heldout_dir/<generation>/``, grouped by the model version that played
+    them (duplicates by game id dropped); unreadable files are skipped."""
+    files = sorted(p for p in Path(replay_dir).glob("*.npz") if not p.name.startswith("."))[-max_files:] if Path(replay_dir).is_dir() else []
+    if heldout_dir is not None and Path(heldout_dir).is_dir():
+        files += sorted(p for p in Path(heldout_dir).glob("*/*.npz") if not p.name.startswith("."))
     out: dict[int, list[GameRecord]] = {}
+    seen: set[str] = set()
     for path in files:
         try:
             record = GameRecord.load_npz(path)
         except GameRecordError:
             continue
+        if record.game_id in seen:
+            continue
+        seen.add(record.game_id)
         out.setdefault(int(record.model_version), []).append(record)
     return out
 

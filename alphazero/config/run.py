@@ -50,6 +50,9 @@ class LoopConfig(ConfigBase):
     """Learner steps per remote call (metrics are reported per call)."""
     sample_sgfs_per_generation: int = 2
     """Self-play games saved as SGF into the run directory per generation."""
+    heldout_games_per_generation: int = 8
+    """Self-play records of each generation kept in heldout/ (never evicted with the replay window):
+    the IDA meter measures each generation's distillation gap on its own games."""
     keep_checkpoints: int = 0
     """Keep only the newest this many model generations on disk (0 = keep all); every 10th is kept."""
     inference_precision: Literal["float32", "bfloat16", "float16"] = "float32"
@@ -74,6 +77,7 @@ class LoopConfig(ConfigBase):
         require(self.search_steps_per_task >= 1, f"search_steps_per_task must be >= 1, got {self.search_steps_per_task}")
         require(self.train_steps_per_task >= 1, f"train_steps_per_task must be >= 1, got {self.train_steps_per_task}")
         require(self.sample_sgfs_per_generation >= 0, "sample_sgfs_per_generation must be >= 0")
+        require(self.heldout_games_per_generation >= 0, "heldout_games_per_generation must be >= 0")
         require(self.keep_checkpoints >= 0, "keep_checkpoints must be >= 0")
         require(self.display_interval_s > 0.0, f"display_interval_s must be > 0, got {self.display_interval_s}")
 

@@ -83,6 +83,7 @@ class ReplayActor:
         self.config = config
         self.buffer = ReplayBuffer(self.run.replay, config.replay, config.board_size, config.history)
         self.sgf_written: dict[int, int] = {}
+        self.heldout_written: dict[int, int] = {}
 
     def add_games(self, records: list[GameRecord]) -> dict:
         added = 0
@@ -92,6 +93,7 @@ class ReplayActor:
                 added += 1
                 positions += record.num_positions
                 self._maybe_sgf(record)
+                self._maybe_heldout(record)
         return {"added": added, "positions": positions, **self.buffer.stats()}
 
     def _maybe_sgf(self, record: GameRecord) -> None:
@@ -105,6 +107,18 @@ class ReplayActor:
             sgf.write_sgf(path, record_to_sgf(record, f"gen{version}"))
         except (OSError, ValueError) as e:
             log.warning("could not write sample SGF of %s: %s", record.game_id, e)
+
+    def _maybe_heldout(self, record: GameRecord) -> None:
+        version = int(record.model_version)
+        if self.heldout_written.get(version, 0) >= self.config.loop.heldout_games_per_generation:
+            return
+        self.heldout_written[version] = self.heldout_written.get(version, 0) + 1
+        try:
+            path = self.run.heldout / f"{version:06d}" / f"{record.game_id}.npz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            record.save_npz(path)
+        except (OSError, ValueError) as e:
+            log.warning("could not keep held-out record %s: %s", record.game_id, e)
 
     def sample(self, batch_size: int, seed: int):
         return self.buffer.sample(batch_size, np.random.default_rng(seed))

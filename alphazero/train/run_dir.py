@@ -6,6 +6,7 @@
     <run>/models/<gen>/           published checkpoints (model.safetensors + model.json)
     <run>/replay/                 game records, one .npz shard per game
     <run>/sgf/<gen>/              sample self-play games
+    <run>/heldout/<gen>/          a few self-play records per generation, kept for the IDA meter
     <run>/metrics.jsonl           one JSON object per line, appended
     <run>/logs/                   driver log
 """
@@ -55,6 +56,10 @@ class RunDir:
         return self.root / "sgf"
 
     @property
+    def heldout(self) -> Path:
+        return self.root / "heldout"
+
+    @property
     def metrics_path(self) -> Path:
         return self.root / "metrics.jsonl"
 
@@ -66,7 +71,7 @@ class RunDir:
         return self.models / f"{generation:0{GENERATION_DIGITS}d}"
 
     def create(self) -> None:
-        for d in (self.root, self.state_dir, self.models, self.replay, self.sgf, self.logs):
+        for d in (self.root, self.state_dir, self.models, self.replay, self.sgf, self.heldout, self.logs):
             d.mkdir(parents=True, exist_ok=True)
 
     def generations(self) -> list[int]:

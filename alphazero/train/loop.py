@@ -441,7 +441,9 @@ class _Driver:
                 self.on_learner(self.learner_pending)
             except (RayActorError, RayTaskError) as e:
                 log.warning("learner failed while draining: %s", e)
-        if self.c.steps_since_publish > 0 and self.stop.requested:
+        if self.c.steps_since_publish > 0:
+            # Ctrl-C or the time limit in the middle of a generation: what was learned is published
+            # (and the counters stay consistent with the newest checkpoint).
             self.publish()
         if self.eval_pending and not self.stop.requested:
             # Let the last evaluations land (their games are on disk and resume anyway).

@@ -15,7 +15,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from alphazero.gtp import analysis
-from alphazero.gtp.game import GtpGame, IllegalMove
+from alphazero.gtp.game import GtpGame, IllegalMove, hand_turn
 from alphazero.gtp.protocol import GtpError, parse_color, parse_float, parse_int
 from alphazero.gtp.time_control import Clock, TimeSystem, think_time
 from go_engine import board as B
@@ -193,9 +193,7 @@ class GtpEngine:
         return ""
 
     def _choose(self, colour: int, allow_pass: bool = True, report=None, report_every=None) -> str:
-        if self.game.to_play != colour:
-            self.game.state.to_play[0] = colour
-            self.game.state.ko_point[0] = B.NO_POINT
+        hand_turn(self.game.state, colour)
         result = self.player.think(self.game, self._seconds(colour), report=report,
                                    report_every=report_every, allow_pass=allow_pass)
         if self._should_resign(result):
@@ -464,9 +462,7 @@ class GtpEngine:
             setup = [(B.BLACK, a) for a in record.setup_black] + [(B.WHITE, a) for a in record.setup_white]
             game = GtpGame(record.size, replace(self.game.rules, komi=record.komi))
             game.load(setup, list(record.moves), record.first_to_play())
-            if game.to_play != position.to_play:
-                game.state.to_play[0] = position.to_play
-                game.state.ko_point[0] = B.NO_POINT
+            hand_turn(game.state, position.to_play)
         except GtpError:
             raise
         except (OSError, ValueError, IllegalMove):
@@ -557,9 +553,8 @@ class GtpEngine:
         colour, interval, with_own = self._analyze_args(args, kata)
         if genmove and colour is None:
             raise GtpError("syntax error")
-        if colour is not None and colour != self.game.to_play:
-            self.game.state.to_play[0] = colour
-            self.game.state.ko_point[0] = B.NO_POINT
+        if colour is not None:
+            hand_turn(self.game.state, colour)
         n = self.size
         fmt = (lambda r: analysis.kata_line(r, n, with_own)) if kata else (lambda r: analysis.lz_line(r, n))
 

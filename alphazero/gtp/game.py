@@ -23,6 +23,13 @@ _STATUS_TEXT = {
 }
 
 
+def hand_turn(state: B.BoardState, colour: int) -> None:
+    """Give ``colour`` the move in a batch-of-one state; the ko point bound only the other side."""
+    if state.to_play[0] != colour:
+        state.to_play[0] = colour
+        state.ko_point[0] = B.NO_POINT
+
+
 @dataclass
 class GtpGame:
     """Position = setup stones + moves; ``state`` is a batch of one kept in step with them.
@@ -61,9 +68,7 @@ class GtpGame:
         return state
 
     def _apply(self, state: B.BoardState, colour: int, action: int) -> bool:
-        if state.to_play[0] != colour:
-            state.to_play[0] = colour
-            state.ko_point[0] = B.NO_POINT
+        hand_turn(state, colour)
         return bool(B.play(state, [action], self.rules)[0])
 
     # ---- queries ------------------------------------------------------------------------------
@@ -78,18 +83,14 @@ class GtpGame:
     def move_status(self, colour: int, action: int) -> int:
         """``board.LEGAL`` or the reason the move is illegal, without changing the game."""
         probe = B.take_rows(self.state, [0])
-        if probe.to_play[0] != colour:
-            probe.to_play[0] = colour
-            probe.ko_point[0] = B.NO_POINT
+        hand_turn(probe, colour)
         probe.done[0] = False  # GTP lets play continue after two passes
         p = coords.action_to_point(action, self.size)
         return B.move_status_row(probe, 0, p, int(self.rules.ko), int(self.rules.suicide))
 
     def legal_actions(self, colour: int) -> np.ndarray:
         probe = B.take_rows(self.state, [0])
-        if probe.to_play[0] != colour:
-            probe.to_play[0] = colour
-            probe.ko_point[0] = B.NO_POINT
+        hand_turn(probe, colour)
         probe.done[0] = False
         return np.nonzero(B.legal_mask(probe, self.rules)[0])[0]
 

@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from go_engine import coords
+from go_engine.compiled import row_kernel
 from go_engine.rules import KoRule, Rules, SuicideRule
 
 EMPTY = 0
@@ -157,7 +158,7 @@ def state_for(rules: Rules, batch: int, n: int, history: int = 8) -> BoardState:
     return new_state(batch, n, komi=rules.komi, history=history, max_moves=move_cap(rules, n))
 
 
-@njit(cache=True)
+@row_kernel
 def reset_row(s: BoardState, b: int) -> None:
     """Empty board, black to move (komi kept)."""
     P = s.board.shape[1]
@@ -202,7 +203,7 @@ def reset(state: BoardState) -> None:
     (_reset_all if parallel_worth_it(state.batch_size, 64) else _reset_all_serial)(state)
 
 
-@njit(cache=True)
+@row_kernel
 def copy_row(src: BoardState, bs: int, dst: BoardState, bd: int) -> None:
     """Copy game ``bs`` of ``src`` into row ``bd`` of ``dst`` (same board size and capacity)."""
     # Element loops, not slice assignments: those build views and check for overlap on every copy,
@@ -262,7 +263,7 @@ def _seen_insert(s: BoardState, b: int, key: np.uint64) -> None:
         i = (i + 1) & mask
 
 
-@njit(cache=True)
+@row_kernel
 def _rebuild_seen_row(s: BoardState, b: int, ko_rule: int) -> None:
     # Only the current position is known after a setup (handicap placement, a loaded SGF).
     s.seen[b, :] = 0
@@ -272,7 +273,7 @@ def _rebuild_seen_row(s: BoardState, b: int, ko_rule: int) -> None:
 # ---- legality ------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@row_kernel
 def move_status_row(s: BoardState, b: int, p: int, ko_rule: int, suicide_rule: int) -> int:
     """Why a move by the side to move at point ``p`` is (il)legal: LEGAL, OCCUPIED, SUICIDE,
     KO_FORBIDDEN or GAME_OVER. ``p == NO_POINT`` is a pass, legal until the game is over."""
@@ -287,7 +288,7 @@ def move_status_row(s: BoardState, b: int, p: int, ko_rule: int, suicide_rule: i
     return scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None)
 
 
-@njit(cache=True)
+@row_kernel
 def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: int, suicide_rule: int, legal, ko_plane) -> int:
     """``move_status_row`` of the board actions ``a_begin .. a_end-1`` of a game that is not over:
     where ``legal`` ([A] bool) is given, ``legal[a]`` = LEGAL; where ``ko_plane`` ([n, n] float32)
@@ -381,7 +382,7 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
     return status
 
 
-@njit(cache=True)
+@row_kernel
 def legal_row(s: BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> int:
     """Fill ``out`` ([A] bool, pass last) with the legal moves of game ``b``; return how many."""
     n = int(np.sqrt(s.board.shape[1]) + 0.5) - 2
@@ -428,7 +429,7 @@ def _is_liberty_of(s: BoardState, b: int, q: int, head: int, W: int) -> bool:
     return False
 
 
-@njit(cache=True)
+@row_kernel
 def _merge_chains(s: BoardState, b: int, keep: int, other: int, W: int) -> int:
     """Merge chain ``other`` into chain ``keep`` (both heads); return the head of the result."""
     if s.chain_size[b, other] > s.chain_size[b, keep]:
@@ -454,7 +455,7 @@ def _merge_chains(s: BoardState, b: int, keep: int, other: int, W: int) -> int:
     return keep
 
 
-@njit(cache=True)
+@row_kernel
 def _remove_chain(s: BoardState, b: int, head: int, W: int) -> int:
     """Take a chain off the board, giving each distinct adjacent chain one liberty per freed point."""
     removed = 0
@@ -491,7 +492,7 @@ def _remove_chain(s: BoardState, b: int, head: int, W: int) -> int:
     return removed
 
 
-@njit(cache=True)
+@row_kernel
 def _record_position(s: BoardState, b: int, ko_rule: int, max_moves: int) -> None:
     s.num_moves[b] += 1
     K = s.history.shape[1]
@@ -503,7 +504,7 @@ def _record_position(s: BoardState, b: int, ko_rule: int, max_moves: int) -> Non
         s.done[b] = True
 
 
-@njit(cache=True)
+@row_kernel
 def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
     """Put a stone of ``color`` on empty point ``p`` and resolve captures (opponent first, then
     own suicide). Does not touch the side to move, ko point or history. Returns the number of
@@ -557,7 +558,7 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
     return captured
 
 
-@njit(cache=True)
+@row_kernel
 def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves: int) -> None:
     """Play the side to move at point ``p`` (``NO_POINT`` passes). The move must be legal."""
     me = s.to_play[b]
@@ -585,7 +586,7 @@ def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves
     _record_position(s, b, ko_rule, max_moves)
 
 
-@njit(cache=True)
+@row_kernel
 def play_action_row(s: BoardState, b: int, a: int, ko_rule: int, suicide_rule: int, max_moves: int) -> bool:
     """Play action ``a`` if legal and return True; leave the game unchanged and return False if not."""
     P = s.board.shape[1]
@@ -638,7 +639,7 @@ def resign(state: BoardState, rows, color=None) -> None:
         state.done[b] = True
 
 
-@njit(cache=True)
+@row_kernel
 def setup_stones_row(s: BoardState, b: int, actions: np.ndarray, colors: np.ndarray, to_play: int, ko_rule: int) -> bool:
     """Add stones (handicap, SGF AB/AW) to game ``b``; False if a point is occupied or any chain
     would be left without a liberty. The superko history restarts from the resulting position."""
@@ -658,7 +659,8 @@ def setup_stones_row(s: BoardState, b: int, actions: np.ndarray, colors: np.ndar
     s.to_play[b] = to_play
     s.ko_point[b] = NO_POINT
     for k in range(s.history.shape[1]):
-        s.history[b, k, :] = s.board[b, :]
+        for p in range(P):
+            s.history[b, k, p] = s.board[b, p]
     _rebuild_seen_row(s, b, ko_rule)
     return True
 
@@ -688,7 +690,7 @@ def area_row(s: BoardState, b: int, owner: np.ndarray) -> None:
     area_row_work(s, b, owner, np.empty(n * n, np.int32))
 
 
-@njit(cache=True)
+@row_kernel
 def area_row_work(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray) -> None:
     """``area_row`` with the caller's work array ``queue`` ([>= n*n] int32), allocating nothing."""
     P = s.board.shape[1]
@@ -730,7 +732,7 @@ def area_row_work(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray) -
             owner[((q // W) - 1) * n + (q % W) - 1] = value
 
 
-@njit(cache=True)
+@row_kernel
 def _score_row(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
     area_row_work(s, b, owner, queue)
     total = 0
@@ -783,7 +785,7 @@ def _splitmix(x: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@row_kernel
 def is_own_eye_row(s: BoardState, b: int, p: int, color: int) -> bool:
     """A simple eye: every neighbour is ``color`` (or wall) and at most one diagonal (none on the
     edge) is the opponent's. Random players never fill these, so random games end."""
@@ -805,42 +807,66 @@ def is_own_eye_row(s: BoardState, b: int, p: int, color: int) -> bool:
     return bad == 0 if edge else bad <= 1
 
 
+# Uniform draws over all actions tried before the exact candidate scan (see ``random_game_row``).
+REJECTION_TRIES = 16
+
+
 @njit(cache=True)
-def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool) -> int:
+def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool, tries: int) -> int:
     """Play uniformly random legal moves (pass included; with ``avoid_eyes`` own simple eyes are
     not filled and pass is only chosen when nothing else is legal) until the game ends. Returns
-    the number of moves played. Deterministic for a given seed, whatever the thread count."""
+    the number of moves played. Deterministic for a given seed, whatever the thread count.
+
+    Each move first draws up to ``tries`` actions uniformly and keeps the first
+    allowed one (uniform over the allowed moves, without listing them); only when all fail does it
+    list the empty points and draw from them without replacement. Each phase picks uniformly among
+    the allowed moves, so their mixture does too."""
     P = s.board.shape[1]
     W = int(np.sqrt(P) + 0.5)
     n = W - 2
     cand = np.empty(n * n + 1, np.int32)
     rng = seed
     played = 0
+    draw_from = n * n if avoid_eyes else n * n + 1  # pass is the last action
     while not s.done[b]:
-        m = 0
-        for a in range(n * n):
-            p = (a // n + 1) * W + a % n + 1
-            if s.board[b, p] == EMPTY:
-                cand[m] = p
-                m += 1
-        if not avoid_eyes:
-            cand[m] = NO_POINT
-            m += 1
-        chosen = NO_POINT
         me = s.to_play[b]
-        # Draw without replacement until a legal candidate appears: uniform over the legal ones.
-        while m > 0:
+        chosen = NO_POINT
+        found = False
+        for _ in range(tries):
             rng = _splitmix(rng)
-            i = int(rng % np.uint64(m))
-            p = cand[i]
-            if p == NO_POINT:
-                chosen = NO_POINT
+            a = int(rng % np.uint64(draw_from))
+            if a == n * n:
+                found = True  # pass: always legal while the game goes on
                 break
-            if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, (p // W - 1) * n + p % W - 1, (p // W - 1) * n + p % W, ko_rule, suicide_rule, None, None) == LEGAL:
+            p = (a // n + 1) * W + a % n + 1
+            if s.board[b, p] != EMPTY:
+                continue
+            if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None) == LEGAL:
                 chosen = p
+                found = True
                 break
-            m -= 1
-            cand[i] = cand[m]
+        if not found:
+            m = 0
+            for a in range(n * n):
+                p = (a // n + 1) * W + a % n + 1
+                if s.board[b, p] == EMPTY:
+                    cand[m] = p
+                    m += 1
+            if not avoid_eyes:
+                cand[m] = NO_POINT
+                m += 1
+            # Draw without replacement until an allowed candidate appears (none: pass).
+            while m > 0:
+                rng = _splitmix(rng)
+                i = int(rng % np.uint64(m))
+                p = cand[i]
+                if p == NO_POINT:
+                    break
+                if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, (p // W - 1) * n + p % W - 1, (p // W - 1) * n + p % W, ko_rule, suicide_rule, None, None) == LEGAL:
+                    chosen = p
+                    break
+                m -= 1
+                cand[i] = cand[m]
         play_row_assume_legal(s, b, chosen, ko_rule, max_moves)
         played += 1
     return played
@@ -850,14 +876,14 @@ def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicid
 def _random_games_all(s: BoardState, seed: int, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool, lengths: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
         row_seed = _splitmix(np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(b))
-        lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes)
+        lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes, REJECTION_TRIES)
 
 
 @njit(cache=True)
 def _random_games_all_serial(s: BoardState, seed: int, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool, lengths: np.ndarray) -> None:
     for b in range(s.board.shape[0]):
         row_seed = _splitmix(np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(b))
-        lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes)
+        lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes, REJECTION_TRIES)
 
 
 def play_random_games(state: BoardState, rules: Rules, seed: int, avoid_eyes: bool = True, max_moves: int | None = None) -> np.ndarray:

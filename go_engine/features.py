@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from go_engine import board as B
+from go_engine.compiled import row_kernel
 from go_engine.rules import Rules
 
 FEATURE_VERSION = 1
@@ -45,13 +46,13 @@ def history_from_planes(num_planes_: int) -> int:
     return (num_planes_ - 10) // 2
 
 
-@njit(cache=True)
+@row_kernel
 def encode_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
     """Fill ``out`` ([C, n, n] float32) with the features of game ``b``."""
     encode_legal_row(s, b, ko_rule, suicide_rule, out, None)
 
 
-@njit(cache=True)
+@row_kernel
 def encode_legal_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray, legal) -> int:
     """``encode_row``, and where ``legal`` ([A] bool) is given also ``board.legal_row`` into it
     from the same legality scan (the ko plane needs one); returns the legal count (0 without ``legal``)."""

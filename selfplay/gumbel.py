@@ -8,6 +8,7 @@ import math
 import numpy as np
 from numba import njit
 
+from go_engine.compiled import row_kernel
 from selfplay.tree import Tree
 
 TINY_PRIOR = 1e-30  # floor of a prior before taking its log (a legal move never gets -inf)
@@ -33,7 +34,7 @@ def considered_visit_sequence(max_considered: int, simulations: int) -> np.ndarr
     return np.asarray(sequence[:simulations], dtype=np.int32)
 
 
-@njit(cache=True)
+@row_kernel
 def sigma_completed_q(t: Tree, b: int, node: int, c_visit: float, c_scale: float, out: np.ndarray) -> None:
     """Fill ``out`` ([A] float32) with sigma(completed Q) of ``node``'s legal children, from the
     node's side to move: visited children keep their Q, unvisited ones get the mixed value
@@ -76,7 +77,7 @@ def sigma_completed_q(t: Tree, b: int, node: int, c_visit: float, c_scale: float
             out[a] = scale * (out[a] - lo) / span
 
 
-@njit(cache=True)
+@row_kernel
 def improved_policy(t: Tree, b: int, node: int, c_visit: float, c_scale: float, qbuf: np.ndarray, out: np.ndarray) -> None:
     """``out`` ([A] float32) = softmax(log prior + sigma(completed Q)) over legal children (the
     Gumbel policy target); ``qbuf`` ([A] float32) is work space."""

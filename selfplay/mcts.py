@@ -24,6 +24,7 @@ from numba import njit, prange
 from alphazero.config.search import SearchConfig
 from go_engine import board as B
 from go_engine import features as F
+from go_engine.compiled import row_kernel
 from go_engine.rules import Rules
 from selfplay import gumbel as G
 from selfplay import move_choice
@@ -68,15 +69,17 @@ class RowState(NamedTuple):
     qbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     pbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     owner: np.ndarray  # [B, n*n] int8       work space for exact terminal scoring
+    queue: np.ndarray  # [B, n*n] int32      work space for exact terminal scoring
 
 
 # ---- kernels --------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def terminal_value(s: B.BoardState, b: int, owner: np.ndarray) -> float:
-    """Exact value of a finished game for its side to move: +1 win, -1 loss, 0 draw (area score)."""
-    B.area_row(s, b, owner)
+@row_kernel
+def terminal_value(s: B.BoardState, b: int, owner: np.ndarray, queue: np.ndarray) -> float:
+    """Exact value of a finished game for its side to move: +1 win, -1 loss, 0 draw (area score);
+    ``owner`` ([n*n] int8) and ``queue`` ([n*n] int32) are work space."""
+    B.area_row_work(s, b, owner, queue)
     total = 0
     for i in range(owner.shape[0]):
         total += owner[i]
@@ -85,7 +88,7 @@ def terminal_value(s: B.BoardState, b: int, owner: np.ndarray) -> float:
     return black if s.to_play[b] == B.BLACK else -black
 
 
-@njit(cache=True)
+@row_kernel
 def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> int:
     """PUCT child of ``node``: argmax Q + c * P * sqrt(N) / (1 + n), c = c_init + log((N + c_base + 1) / c_base),
     N the node's visits. Unvisited children get Q = parent Q - fpu * sqrt(sum of visited priors)."""
@@ -124,7 +127,7 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
     return best
 
 
-@njit(cache=True)
+@row_kernel
 def gumbel_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     """Sequential halving at the root: among legal actions whose visits equal the scheduled count,
     argmax gumbel + log prior + sigma(completed Q) (this also realises Gumbel top-k sampling)."""
@@ -157,7 +160,7 @@ def gumbel_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     return best if best >= 0 else fallback
 
 
-@njit(cache=True)
+@row_kernel
 def gumbel_interior_action(t: Tree, st: RowState, b: int, node: int, prm: KernelParams) -> int:
     """Deterministic non-root selection: argmax improved_policy(a) - n(a) / (1 + sum n)."""
     A = t.children.shape[2]
@@ -182,7 +185,7 @@ def gumbel_interior_action(t: Tree, st: RowState, b: int, node: int, prm: Kernel
     return best
 
 
-@njit(cache=True)
+@row_kernel
 def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     """Walk from the root to a new child (created here: node i on the i-th new simulation) or to
     a terminal node; the actions taken go to ``st.path[b]``. Returns the leaf; its depth is
@@ -208,7 +211,7 @@ def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
         node = c
 
 
-@njit(cache=True)
+@row_kernel
 def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams) -> None:
     """Scratch row ``b`` := the root position with the path's moves played."""
     depth = 0
@@ -225,7 +228,7 @@ def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, s
         B.play_row_assume_legal(scratch, b, p, prm.ko_rule, prm.max_moves)
 
 
-@njit(cache=True)
+@row_kernel
 def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams) -> None:
     """Pick row ``b``'s leaf and leave its position in scratch row ``b``; ``st.slot[b]`` = 0 marks
     a leaf that needs the evaluator (the real slot is assigned afterwards), -1 one that does not."""
@@ -242,12 +245,12 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
             replay_path(t, st, b, leaf, roots, scratch, prm)
             if scratch.done[b]:
                 t.terminal[b, leaf] = True
-                t.raw_value[b, leaf] = terminal_value(scratch, b, st.owner[b])
+                t.raw_value[b, leaf] = terminal_value(scratch, b, st.owner[b], st.queue[b])
             else:
                 st.slot[b] = 0
 
 
-@njit(cache=True)
+@row_kernel
 def encode_row(st: RowState, b: int, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> None:
     s = st.slot[b]
     if s >= 0:
@@ -255,7 +258,7 @@ def encode_row(st: RowState, b: int, scratch: B.BoardState, prm: KernelParams, p
         F.encode_legal_row(scratch, b, prm.ko_rule, prm.suicide_rule, planes[s], legal[s])
 
 
-@njit(cache=True)
+@row_kernel
 def assign_slots(slot: np.ndarray) -> int:
     """Compact the rows needing evaluation into slots 0..k-1 (in row order); returns k."""
     k = 0
@@ -281,7 +284,7 @@ def select_leaves(t: Tree, st: RowState, roots: B.BoardState, scratch: B.BoardSt
     return k
 
 
-@njit(cache=True)
+@row_kernel
 def expand_row(t: Tree, st: RowState, b: int, node: int, logits: np.ndarray, legal: np.ndarray) -> None:
     """Priors = softmax of the legal logits; children UNVISITED where legal, ILLEGAL elsewhere."""
     A = logits.shape[0]
@@ -310,7 +313,7 @@ def expand_row(t: Tree, st: RowState, b: int, node: int, logits: np.ndarray, leg
         st.noise_eps[b] = 0.0
 
 
-@njit(cache=True)
+@row_kernel
 def backup_row(t: Tree, b: int, leaf: int, value: float) -> None:
     """Add ``value`` (leaf's side to move) along the path, flipping sign at every ply."""
     node = leaf
@@ -323,7 +326,7 @@ def backup_row(t: Tree, b: int, leaf: int, value: float) -> None:
         node = t.parent[b, node]
 
 
-@njit(cache=True)
+@row_kernel
 def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray) -> None:
     leaf = st.leaf[b]
     if leaf < 0:
@@ -350,7 +353,7 @@ def expand_and_backup(t: Tree, st: RowState, logits: np.ndarray, values: np.ndar
         expand_backup_row(t, st, b, logits, values, legal)
 
 
-@njit(cache=True)
+@row_kernel
 def root_legal_row(roots: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> int:
     return B.legal_row(roots, b, ko_rule, suicide_rule, out)
 
@@ -417,6 +420,7 @@ class BatchedMCTS:
             qbuf=np.zeros((nb, A), np.float32),
             pbuf=np.zeros((nb, A), np.float32),
             owner=np.zeros((nb, n * n), np.int8),
+            queue=np.zeros((nb, n * n), np.int32),
         )
         self._remap = np.zeros(N, np.int32)
         self._legal_row = np.zeros(A, np.bool_)

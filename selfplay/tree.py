@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from go_engine.compiled import row_kernel
 
 ROOT = 0  # node id of every row's root
 NO_PARENT = -1  # parent of the root
@@ -71,7 +71,7 @@ def new_tree(batch: int, capacity: int, num_actions: int) -> Tree:
     return tree
 
 
-@njit(cache=True)
+@row_kernel
 def clear_node(t: Tree, b: int, i: int, parent: int, action: int) -> None:
     """Make node ``i`` a fresh unexpanded node under ``parent``."""
     t.visits[b, i] = 0
@@ -84,7 +84,7 @@ def clear_node(t: Tree, b: int, i: int, parent: int, action: int) -> None:
     t.terminal[b, i] = False
 
 
-@njit(cache=True)
+@row_kernel
 def reset_row(t: Tree, b: int) -> None:
     """Row ``b`` becomes a single unexpanded root (nodes past it are stale and never read)."""
     clear_node(t, b, ROOT, NO_PARENT, NO_ACTION)
@@ -92,7 +92,7 @@ def reset_row(t: Tree, b: int) -> None:
     t.num_nodes[b] = 1
 
 
-@njit(cache=True)
+@row_kernel
 def reroot_row(t: Tree, b: int, new_root: int, max_keep: int, remap: np.ndarray) -> int:
     """Make the subtree under ``new_root`` the whole tree of row ``b``, renumbered densely in
     creation order (so statistics are kept exactly and parents stay before children). At most

@@ -155,6 +155,48 @@ def test_random_games_are_deterministic_per_seed():
     assert not np.array_equal(first.board, third.board)
 
 
+
+def _midgame(n: int, moves: int, rules: Rules, seed: int) -> B.BoardState:
+    """One game after ``moves`` seeded random non-pass moves (captures and ko points included)."""
+    state = B.state_for(rules, 1, n)
+    rng = np.random.default_rng(seed)
+    for _ in range(moves):
+        legal = B.legal_mask(state, rules)[0, :-1]
+        B.play(state, [int(rng.choice(np.flatnonzero(legal)))], rules)
+    return state
+
+
+@pytest.mark.parametrize("avoid_eyes", [False, True])
+@pytest.mark.parametrize("tries", [0, B.REJECTION_TRIES])
+def test_random_move_is_uniform_over_allowed_moves(avoid_eyes, tries):
+    """The playout's move is uniform over the allowed moves, in its rejection phase (``tries``
+    uniform draws over all actions) and in its exact phase (``tries=0``): one move from a fixed
+    crowded position in many rows, chi-square against the uniform distribution."""
+    n, rows = 7, 4000
+    rules = Rules(ko=KoRule.SIMPLE, suicide=SuicideRule.FORBIDDEN, komi=7.5)
+    start = _midgame(n, 34, rules, seed=5)
+    allowed = B.legal_mask(start, rules)[0]
+    if avoid_eyes:
+        W = n + 2
+        me = int(start.to_play[0])
+        for a in range(n * n):
+            if allowed[a] and B.is_own_eye_row(start, 0, (a // n + 1) * W + a % n + 1, me):
+                allowed[a] = False
+        allowed[n * n] = not allowed[: n * n].any()  # pass only when nothing else is allowed
+    m = int(allowed.sum())
+    assert 8 < m < n * n  # a position where the draw has something to get wrong
+    state = B.take_rows(start, np.zeros(rows, np.int64))
+    for b in range(rows):
+        B.random_game_row(state, b, np.uint64(1_000_003 * b + 17), int(rules.ko), int(rules.suicide), int(start.num_moves[0]) + 1, avoid_eyes, tries)
+    assert (state.num_moves == start.num_moves[0] + 1).all()
+    counts = np.bincount(state.last_move.astype(np.int64), minlength=n * n + 1)
+    assert counts[~allowed].sum() == 0, f"moves outside the allowed set: {np.flatnonzero(counts * ~allowed)}"
+    expected = rows / m
+    chi2 = float((((counts[allowed] - expected) ** 2) / expected).sum())
+    df = m - 1
+    assert chi2 < df + 6 * np.sqrt(2 * df), f"chi2 {chi2:.1f} with {df} degrees of freedom: not uniform"
+
+
 WARM_START = """
 import json, sys, time
 t0 = time.perf_counter()
@@ -173,7 +215,7 @@ B.play_action_row(s, 0, 3, 0, 0, 100); B.play_row_assume_legal(s, 0, p, 0, 100)
 B.place_stone_row(s, 1, 7 + 1, 1); B.setup_stones_row(s, 1, np.array([24]), np.array([2]), 1, 0)
 B.area_row(s, 0, np.zeros(25, np.int8)); B.is_own_eye_row(s, 0, 8, 1)
 F.encode_row(s, 0, 0, 0, np.zeros((F.num_planes(8), 5, 5), np.float32))
-B.random_game_row(s, 1, np.uint64(5), 0, 0, 100, True); B.play_random_games(s, rules, seed=1)
+B.random_game_row(s, 1, np.uint64(5), 0, 0, 100, True, 16); B.play_random_games(s, rules, seed=1)
 elapsed = time.perf_counter() - t0
 kernels = [f for m in (B, F) for f in vars(m).values() if isinstance(f, CPUDispatcher)]
 misses = sorted(f.py_func.__name__ for f in kernels if sum(f.stats.cache_misses.values()))

@@ -85,6 +85,10 @@ class BoardState(NamedTuple):
     done: np.ndarray  # [B] bool           two passes, resignation or the move cap
     resigned: np.ndarray  # [B] int8       colour that resigned, or EMPTY
     last_move: np.ndarray  # [B] int16     last action played, or -1 at the start
+    # [B, P] bool: a stone has stood on the point since the superko set was started. Every position
+    # in the set is made of such points, so a move elsewhere (that is not a suicide) cannot repeat
+    # one and needs no probe of the set.
+    ever_occupied: np.ndarray
 
     @property
     def batch_size(self) -> int:
@@ -148,6 +152,7 @@ def new_state(batch: int, n: int, komi: float | np.ndarray = 7.5, history: int =
         done=np.zeros(batch, np.bool_),
         resigned=np.zeros(batch, np.int8),
         last_move=np.zeros(batch, np.int16),
+        ever_occupied=np.zeros((batch, P), np.bool_),
     )
     state.komi[:] = komi
     reset(state)
@@ -172,6 +177,7 @@ def reset_row(s: BoardState, b: int) -> None:
         s.chain_libs[b, p] = 0
         s.chain_size[b, p] = 0
         s.chain_hash[b, p] = 0
+        s.ever_occupied[b, p] = False
     s.to_play[b] = BLACK
     s.ko_point[b] = NO_POINT
     s.passes[b] = 0
@@ -206,6 +212,15 @@ def reset(state: BoardState) -> None:
 @row_kernel
 def copy_row(src: BoardState, bs: int, dst: BoardState, bd: int) -> None:
     """Copy game ``bs`` of ``src`` into row ``bd`` of ``dst`` (same board size and capacity)."""
+    copy_position_row(src, bs, dst, bd)
+    for i in range(src.seen.shape[1]):
+        dst.seen[bd, i] = src.seen[bs, i]
+
+
+@row_kernel
+def copy_position_row(src: BoardState, bs: int, dst: BoardState, bd: int) -> None:
+    """``copy_row`` without the superko set (``dst``'s is left as it is): for a scratch state that
+    shares its superko set with ``src`` and undoes its insertions (``play_row_assume_legal``)."""
     # Element loops, not slice assignments: those build views and check for overlap on every copy,
     # and the search copies a root per simulation.
     P = src.board.shape[1]
@@ -216,13 +231,12 @@ def copy_row(src: BoardState, bs: int, dst: BoardState, bd: int) -> None:
         dst.chain_libs[bd, p] = src.chain_libs[bs, p]
         dst.chain_size[bd, p] = src.chain_size[bs, p]
         dst.chain_hash[bd, p] = src.chain_hash[bs, p]
+        dst.ever_occupied[bd, p] = src.ever_occupied[bs, p]
     dst.to_play[bd] = src.to_play[bs]
     dst.ko_point[bd] = src.ko_point[bs]
     dst.passes[bd] = src.passes[bs]
     dst.num_moves[bd] = src.num_moves[bs]
     dst.pos_hash[bd] = src.pos_hash[bs]
-    for i in range(src.seen.shape[1]):
-        dst.seen[bd, i] = src.seen[bs, i]
     for k in range(src.history.shape[1]):
         for p in range(P):
             dst.history[bd, k, p] = src.history[bs, k, p]
@@ -250,17 +264,30 @@ def _rule_key(pos_hash: np.uint64, next_to_play: int, ko_rule: int) -> np.uint64
 
 
 @njit(cache=True, inline="always")
-def _seen_insert(s: BoardState, b: int, key: np.uint64) -> None:
+def _seen_insert(s: BoardState, b: int, key: np.uint64) -> int:
+    """Add ``key`` to game ``b``'s superko set; returns the slot it took, or -1 if it was there
+    already. Linear probing: clearing the slots of the latest insertions, newest first
+    (``unsee_row``), restores the set exactly."""
     mask = s.seen.shape[1] - 1
     i = np.int64(key & np.uint64(mask))
     for _ in range(mask + 1):  # bounded: a full table (a state too small for its game) must not hang
         k = s.seen[b, i]
         if k == 0:
             s.seen[b, i] = key
-            return
+            return i
         if k == key:
-            return
+            return -1
         i = (i + 1) & mask
+    return -1
+
+
+@row_kernel
+def unsee_row(s: BoardState, b: int, slots: np.ndarray, count: int) -> None:
+    """Undo the superko-set insertions ``slots[:count]`` (as returned by ``play_row_assume_legal``,
+    oldest first) of game ``b``, newest first; -1 entries inserted nothing."""
+    for j in range(count - 1, -1, -1):
+        if slots[j] >= 0:
+            s.seen[b, slots[j]] = 0
 
 
 @row_kernel
@@ -309,6 +336,12 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
         status = LEGAL
         if s.board[b, p] != EMPTY:
             status = OCCUPIED
+        elif (s.board[b, p - W] == EMPTY or s.board[b, p - 1] == EMPTY or s.board[b, p + 1] == EMPTY or s.board[b, p + W] == EMPTY) and (
+            p != s.ko_point[b] if ko_rule == KO_SIMPLE else not s.ever_occupied[b, p]
+        ):
+            # The common case, decided without the chains: a move next to an empty point is no
+            # suicide, and one on a point where no stone stood cannot repeat a position.
+            status = LEGAL
         else:
             has_liberty = False
             own_neighbor = False
@@ -339,7 +372,9 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
                             h2 = h
                         nheads += 1
                         new_hash ^= s.chain_hash[b, h]
+            self_capture = False
             if not has_liberty and nheads == 0:
+                self_capture = True
                 if suicide_rule != SUICIDE_ALLOWED or not own_neighbor:
                     # Single-stone suicide is never legal; multi-stone suicide only when allowed.
                     status = SUICIDE
@@ -363,7 +398,7 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
                 if ko_rule == KO_SIMPLE:
                     if p == s.ko_point[b]:
                         status = KO_FORBIDDEN
-                else:
+                elif self_capture or s.ever_occupied[b, p]:
                     # Superko: is the resulting position (key) in the seen set (_seen_insert's probe)?
                     key = _rule_key(new_hash, opp, ko_rule)
                     i = np.int64(key & np.uint64(mask))
@@ -493,15 +528,16 @@ def _remove_chain(s: BoardState, b: int, head: int, W: int) -> int:
 
 
 @row_kernel
-def _record_position(s: BoardState, b: int, ko_rule: int, max_moves: int) -> None:
+def _record_position(s: BoardState, b: int, ko_rule: int, max_moves: int) -> int:
     s.num_moves[b] += 1
     K = s.history.shape[1]
     slot = s.num_moves[b] % K
     for p in range(s.board.shape[1]):
         s.history[b, slot, p] = s.board[b, p]
-    _seen_insert(s, b, _rule_key(s.pos_hash[b], s.to_play[b], ko_rule))
+    slot_taken = _seen_insert(s, b, _rule_key(s.pos_hash[b], s.to_play[b], ko_rule))
     if s.passes[b] >= 2 or s.num_moves[b] >= max_moves:
         s.done[b] = True
+    return slot_taken
 
 
 @row_kernel
@@ -512,6 +548,7 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
     W = int(np.sqrt(s.board.shape[1]) + 0.5)
     opp = 3 - color
     s.board[b, p] = color
+    s.ever_occupied[b, p] = True
     s.chain_head[b, p] = p
     s.chain_next[b, p] = p
     s.chain_size[b, p] = 1
@@ -559,8 +596,9 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
 
 
 @row_kernel
-def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves: int) -> None:
-    """Play the side to move at point ``p`` (``NO_POINT`` passes). The move must be legal."""
+def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves: int) -> int:
+    """Play the side to move at point ``p`` (``NO_POINT`` passes). The move must be legal.
+    Returns the superko-set slot the new position took (-1: it was there already), for ``unsee_row``."""
     me = s.to_play[b]
     P = s.board.shape[1]
     W = int(np.sqrt(P) + 0.5)
@@ -583,7 +621,7 @@ def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves
                         s.ko_point[b] = q
         s.last_move[b] = ((p // W) - 1) * n + (p % W) - 1
     s.to_play[b] = 3 - me
-    _record_position(s, b, ko_rule, max_moves)
+    return _record_position(s, b, ko_rule, max_moves)
 
 
 @row_kernel

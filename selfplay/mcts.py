@@ -2,8 +2,9 @@
 evaluator call, then expands and backs up; numba kernels do select/replay/encode and expand/backup.
 
 A step is ``select_leaves`` (compiled, prange over games: PUCT or Gumbel descent, the path's moves
-replayed on a scratch copy of the root with ``board.copy_row`` + ``board.play_row_assume_legal``,
-then ``features.encode_legal_row`` of each leaf: its planes and legal moves) -> ``evaluator(planes, legal)``
+replayed on a scratch copy of the root with ``board.copy_position_row`` + ``board.play_row_assume_legal``,
+then ``features.encode_legal_row`` of each leaf: its planes and legal moves, compacted into the
+first k rows of the evaluation batch) -> ``evaluator(planes, legal)``
 (the only Python call, knowing nothing of the tree) -> ``expand_and_backup`` (compiled).
 
 Rows run independent searches of their own length: a row whose search ended idles (contributes no
@@ -66,6 +67,7 @@ class RowState(NamedTuple):
     leaf: np.ndarray  # [B] int32            node picked this step, or -1 (idle row)
     slot: np.ndarray  # [B] int32            row of the evaluation batch holding the leaf, or -1 (not evaluated)
     path: np.ndarray  # [B, N] int32         actions from the root to the leaf (work)
+    seen_slots: np.ndarray  # [B, N] int64   superko-set slots taken by the path's positions (work)
     qbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     pbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     owner: np.ndarray  # [B, n*n] int8       work space for exact terminal scoring
@@ -91,39 +93,48 @@ def terminal_value(s: B.BoardState, b: int, owner: np.ndarray, queue: np.ndarray
 @row_kernel
 def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> int:
     """PUCT child of ``node``: argmax Q + c * P * sqrt(N) / (1 + n), c = c_init + log((N + c_base + 1) / c_base),
-    N the node's visits. Unvisited children get Q = parent Q - fpu * sqrt(sum of visited priors)."""
+    N the node's visits; ties go to the lowest action. Unvisited children get Q = parent Q - fpu *
+    sqrt(sum of visited priors), so the best of them is the one with the highest prior: one pass
+    scores the visited children and finds that prior."""
     A = t.children.shape[2]
     N = t.visits[b, node]
-    visited_prior = 0.0
     child_sum = 0
-    for a in range(A):
-        c = t.children[b, node, a]
-        if c >= 0 and t.visits[b, c] > 0:
-            visited_prior += t.prior[b, node, a]
-            child_sum += t.visits[b, c]
-    parent_q = t.value_sum[b, node] / max(N, 1)
-    fpu = prm.fpu_reduction_root if node == ROOT else prm.fpu_reduction
-    fpu_q = parent_q - fpu * math.sqrt(visited_prior)
+    if forced:
+        for a in range(A):
+            c = t.children[b, node, a]
+            if c >= 0:
+                child_sum += t.visits[b, c]
     cp = prm.c_puct_init + math.log((N + prm.c_puct_base + 1.0) / prm.c_puct_base)
     explore = cp * math.sqrt(max(N, 1))
+    visited_prior = 0.0
     best = -1
     best_score = -1e300
+    best_unvisited = -1
+    unvisited_prior = -1.0
     for a in range(A):
         c = t.children[b, node, a]
         if c == ILLEGAL:
             continue
         p = t.prior[b, node, a]
-        n = 0
-        q = fpu_q
-        if c >= 0 and t.visits[b, c] > 0:
-            n = t.visits[b, c]
-            q = -t.value_sum[b, c] / n
-        score = q + explore * p / (1.0 + n)
-        if forced and p > 0.0 and n < math.sqrt(prm.forced_k * p * child_sum):
+        n = t.visits[b, c] if c >= 0 else 0
+        if n > 0:
+            visited_prior += p
+            score = -t.value_sum[b, c] / n + explore * p / (1.0 + n)
+            if forced and p > 0.0 and n < math.sqrt(prm.forced_k * p * child_sum):
+                score += FORCED_BONUS
+            if score > best_score:
+                best_score = score
+                best = a
+        elif p > unvisited_prior:
+            unvisited_prior = p
+            best_unvisited = a
+    if best_unvisited >= 0:
+        fpu = prm.fpu_reduction_root if node == ROOT else prm.fpu_reduction
+        score = t.value_sum[b, node] / max(N, 1) - fpu * math.sqrt(visited_prior) + explore * unvisited_prior / 1.0
+        if forced and unvisited_prior > 0.0 and 0 < math.sqrt(prm.forced_k * unvisited_prior * child_sum):
             score += FORCED_BONUS
-        if score > best_score:
-            best_score = score
-            best = a
+        if score > best_score or (score == best_score and best_unvisited < best):
+            best = best_unvisited
     return best
 
 
@@ -212,60 +223,72 @@ def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
 
 
 @row_kernel
-def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams) -> None:
-    """Scratch row ``b`` := the root position with the path's moves played."""
+def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams) -> int:
+    """Scratch row ``b`` := the root position with the path's moves played; returns the path's
+    length. The scratch state shares the roots' superko set: the slots the path's positions took
+    go to ``st.seen_slots[b]``, and ``select_row`` clears them once the leaf is encoded."""
     depth = 0
     node = leaf
     while t.parent[b, node] != NO_PARENT:
         depth += 1
         node = t.parent[b, node]
-    B.copy_row(roots, b, scratch, b)
+    B.copy_position_row(roots, b, scratch, b)
     W = int(math.sqrt(roots.board.shape[1]) + 0.5)
     n = W - 2
     for i in range(depth):
         a = st.path[b, i]
         p = B.NO_POINT if a == n * n else (a // n + 1) * W + a % n + 1
-        B.play_row_assume_legal(scratch, b, p, prm.ko_rule, prm.max_moves)
+        st.seen_slots[b, i] = B.play_row_assume_legal(scratch, b, p, prm.ko_rule, prm.max_moves)
+    return depth
 
 
 @row_kernel
-def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams) -> None:
-    """Pick row ``b``'s leaf and leave its position in scratch row ``b``; ``st.slot[b]`` = 0 marks
-    a leaf that needs the evaluator (the real slot is assigned afterwards), -1 one that does not."""
+def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> None:
+    """Pick row ``b``'s leaf and leave its position in scratch row ``b``. A leaf that needs the
+    evaluator is encoded into ``planes[b]`` / ``legal[b]`` at once (the scratch row is still in
+    cache) and marked ``st.slot[b]`` = 0 (its real slot is assigned afterwards); -1 marks one
+    that does not. On return the roots' superko set is as it was."""
     st.leaf[b] = -1
     st.slot[b] = -1
+    depth = 0
     if st.root_pending[b]:
-        B.copy_row(roots, b, scratch, b)
+        B.copy_position_row(roots, b, scratch, b)
         st.leaf[b] = ROOT
         st.slot[b] = 0
     elif st.sims_left[b] > 0:
         leaf = descend_row(t, st, b, prm)
         st.leaf[b] = leaf
         if not t.terminal[b, leaf]:
-            replay_path(t, st, b, leaf, roots, scratch, prm)
+            depth = replay_path(t, st, b, leaf, roots, scratch, prm)
             if scratch.done[b]:
                 t.terminal[b, leaf] = True
                 t.raw_value[b, leaf] = terminal_value(scratch, b, st.owner[b], st.queue[b])
             else:
                 st.slot[b] = 0
+    if st.slot[b] == 0:
+        # One legality scan serves both the ko plane and the legal mask (superko sees the path).
+        F.encode_legal_row(scratch, b, prm.ko_rule, prm.suicide_rule, planes[b], legal[b])
+    B.unsee_row(scratch, b, st.seen_slots[b], depth)
 
 
 @row_kernel
-def encode_row(st: RowState, b: int, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> None:
-    s = st.slot[b]
-    if s >= 0:
-        # One legality scan serves both the ko plane and the legal mask.
-        F.encode_legal_row(scratch, b, prm.ko_rule, prm.suicide_rule, planes[s], legal[s])
-
-
-@row_kernel
-def assign_slots(slot: np.ndarray) -> int:
-    """Compact the rows needing evaluation into slots 0..k-1 (in row order); returns k."""
+def compact_slots(slot: np.ndarray, planes: np.ndarray, legal: np.ndarray) -> int:
+    """Number the rows needing evaluation 0..k-1 in row order and move their inputs from
+    ``planes[b]`` / ``legal[b]`` to ``planes[slot]`` / ``legal[slot]``; returns k. A slot never
+    exceeds its row, so ascending rows read every input before it is overwritten."""
     k = 0
     for b in range(slot.shape[0]):
-        if slot[b] >= 0:
-            slot[b] = k
-            k += 1
+        if slot[b] < 0:
+            continue
+        slot[b] = k
+        if k != b:
+            for c in range(planes.shape[1]):
+                for r in range(planes.shape[2]):
+                    for q in range(planes.shape[3]):
+                        planes[k, c, r, q] = planes[b, c, r, q]
+            for a in range(legal.shape[1]):
+                legal[k, a] = legal[b, a]
+        k += 1
     return k
 
 
@@ -275,13 +298,9 @@ def assign_slots(slot: np.ndarray) -> int:
 def select_leaves(t: Tree, st: RowState, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> int:
     """Pick one leaf per active row, replay it, and encode the ones that need the evaluator into
     ``planes[:k]`` ([B, C, n, n] float32) and ``legal[:k]`` ([B, A] bool). Returns k."""
-    nb = t.visits.shape[0]
-    for b in prange(nb):
-        select_row(t, st, b, roots, scratch, prm)
-    k = assign_slots(st.slot)
-    for b in prange(nb):
-        encode_row(st, b, scratch, prm, planes, legal)
-    return k
+    for b in prange(t.visits.shape[0]):
+        select_row(t, st, b, roots, scratch, prm, planes, legal)
+    return compact_slots(st.slot, planes, legal)
 
 
 @row_kernel
@@ -401,7 +420,10 @@ class BatchedMCTS:
         if max_moves is not None:
             self.params = self.params._replace(max_moves=int(max_moves))
         self.tree = new_tree(nb, config.capacity(self.max_simulations), A)
-        self.scratch = B.BoardState(*(np.zeros_like(field) for field in roots))
+        # The scratch rows (leaf positions) share the roots' superko set: a leaf's path inserts its
+        # positions and removes them again within the step (``select_row``), so a simulation
+        # copies no superko set.
+        self.scratch = B.BoardState(*(np.zeros_like(field) for field in roots))._replace(seen=roots.seen)
         self.planes = np.zeros((nb, F.num_planes(self.history), n, n), np.float32)  # [B, C, n, n]
         self.legal = np.zeros((nb, A), np.bool_)  # [B, A]
         N = self.tree.capacity
@@ -417,6 +439,7 @@ class BatchedMCTS:
             leaf=np.full(nb, -1, np.int32),
             slot=np.full(nb, -1, np.int32),
             path=np.zeros((nb, N), np.int32),
+            seen_slots=np.zeros((nb, N), np.int64),
             qbuf=np.zeros((nb, A), np.float32),
             pbuf=np.zeros((nb, A), np.float32),
             owner=np.zeros((nb, n * n), np.int8),

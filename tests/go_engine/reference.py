@@ -269,3 +269,5 @@ def check_consistency(state, b: int = 0) -> None:
     assert int(state.pos_hash[b]) == expected_pos, "position hash differs from the recount"
     K = state.history.shape[1]
     assert (state.history[b, int(state.num_moves[b]) % K] == cells).all(), "history ring misses the board"
+    stones = (cells == B.BLACK) | (cells == B.WHITE)
+    assert state.ever_occupied[b][stones].all(), "a stone stands on a point not marked ever_occupied (superko probes would skip it)"

@@ -321,10 +321,10 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
     where ``legal`` ([A] bool) is given, ``legal[a]`` = LEGAL; where ``ko_plane`` ([n, n] float32)
     is given, 1.0 on KO_FORBIDDEN points (left as they are elsewhere). Returns the last status.
 
-    The rules of legality live here only, as one loop: a compiled call costs an increment and a
-    decrement of the reference count of every array of the state (34 atomic operations), which
-    is far more than testing a point, so the per-point test must not be a call (nor an inlined
-    one: numba keeps the reference counting of an inlined call's tuple argument)."""
+    The rules of legality live here only, as one loop over the points (a ``row_kernel``, so a
+    call for a single point costs a few nanoseconds). Most empty points are decided by the fast
+    path: a neighbouring empty point rules out suicide, and a point no stone has stood on since
+    the superko set started (``ever_occupied``) cannot recreate a position in it."""
     W = int(np.sqrt(s.board.shape[1]) + 0.5)
     n = W - 2
     me = s.to_play[b]

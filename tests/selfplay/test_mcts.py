@@ -314,6 +314,43 @@ def test_rows_run_searches_of_different_lengths():
     assert m.root_visits(0).sum() == 30 and m.root_visits(1).sum() == 5 and m.tree.num_nodes[2] == 1
 
 
+
+def _path_to(tree, b: int, node: int) -> list[int]:
+    path = []
+    while tree.parent[b, node] != NO_PARENT:
+        path.append(int(tree.action[b, node]))
+        node = int(tree.parent[b, node])
+    return path[::-1]
+
+
+@pytest.mark.parametrize("ko", ["positional", "situational"])
+def test_leaf_legality_sees_the_path_and_the_roots_superko_set_is_restored(ko):
+    """Scratch rows share the roots' superko set and undo the path's insertions: every expanded
+    node's legal children equal the engine's legal moves after replaying its path on a full copy,
+    and after the search the roots' superko set is bit-identical. On 3x3 and 4x4 boards, where
+    captures and repeated positions are dense."""
+    rules = preset("tromp-taylor" if ko == "positional" else "new-zealand")
+    checked = 0
+    for n in (3, 4):
+        roots = _random_positions(rules, 6, n, seed=n)
+        before = roots.seen.copy()
+        m = BatchedMCTS(SearchConfig(simulations=120, tree_reuse=False), rules, roots, UniformEvaluator(), history=4)
+        m.search(np.random.default_rng(n))
+        assert np.array_equal(roots.seen, before), "the search left positions in the roots' superko set"
+        t = m.tree
+        for b in range(roots.batch_size):
+            for node in range(int(t.num_nodes[b])):
+                if not t.expanded[b, node]:
+                    continue
+                replay = B.take_rows(roots, [b])
+                for a in _path_to(t, b, node):
+                    assert B.play(replay, [a], rules)[0]
+                expected = B.legal_mask(replay, rules)[0]
+                assert np.array_equal(t.children[b, node] != ILLEGAL, expected), f"n={n} row {b} node {node}: legal children differ"
+                checked += 1
+    assert checked > 500
+
+
 # ---- tree reuse -------------------------------------------------------------------------------------
 
 

@@ -56,6 +56,15 @@ def encode_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np
 def encode_legal_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray, legal) -> int:
     """``encode_row``, and where ``legal`` ([A] bool) is given also ``board.legal_row`` into it
     from the same legality scan (the ko plane needs one); returns the legal count (0 without ``legal``)."""
+    return encode_legal_row_newest(s, b, ko_rule, suicide_rule, out, legal, (out.shape[0] - 10) // 2)
+
+
+@row_kernel
+def encode_legal_row_newest(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray, legal, history_steps: int) -> int:
+    """``encode_legal_row`` that writes only the ``history_steps`` newest steps of the stone
+    history (planes ``i`` and ``k + i`` for ``i < history_steps``) and leaves the older ones as
+    they are: for a caller whose ``out`` already holds them (the search, whose leaves at one depth
+    below one root share those steps)."""
     P = s.board.shape[1]
     W = int(np.sqrt(P) + 0.5)
     n = W - 2
@@ -63,9 +72,10 @@ def encode_legal_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, o
     k = (out.shape[0] - 10) // 2
     me = s.to_play[b]
     opp = 3 - me
-    # Every element of ``out`` is written exactly once below (the ko plane zeroed here, set by the scan).
+    # Every element of ``out`` is written exactly once below (the ko plane zeroed here, set by the
+    # scan), but for the history steps the caller keeps.
     now = s.num_moves[b]
-    for i in range(k):
+    for i in range(min(k, history_steps)):
         slot = (now - i) % K if i < K else now % K
         for r in range(n):
             for c in range(n):

@@ -32,7 +32,8 @@ from selfplay import move_choice
 from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_visits, clear_node, new_tree, reroot_row, reset_row
 
 # An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
-# (logits, value, aux dict). Values are P(win) - P(loss) from the side to move's view.
+# (logits, value, aux dict). Values are P(win) - P(loss) from the side to move's view. It must not
+# write into its inputs: the search keeps history planes from one step to the next.
 Evaluator = Callable[[np.ndarray, np.ndarray], tuple]
 
 FORCED_BONUS = 1e9  # added to the PUCT score of a child still owed forced playouts
@@ -68,6 +69,7 @@ class RowState(NamedTuple):
     slot: np.ndarray  # [B] int32            row of the evaluation batch holding the leaf, or -1 (not evaluated)
     path: np.ndarray  # [B, N] int32         actions from the root to the leaf (work)
     seen_slots: np.ndarray  # [B, N] int64   superko-set slots taken by the path's positions (work)
+    planes_depth: np.ndarray  # [B] int32    leaf depth whose stone-history planes planes[b] holds for this root, or -1
     qbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     pbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     owner: np.ndarray  # [B, n*n] int8       work space for exact terminal scoring
@@ -266,22 +268,28 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
             else:
                 st.slot[b] = 0
     if st.slot[b] == 0:
-        # One legality scan serves both the ko plane and the legal mask (superko sees the path).
-        F.encode_legal_row(scratch, b, prm.ko_rule, prm.suicide_rule, planes[b], legal[b])
+        # Leaves at one depth below one root share all but their ``depth`` newest history steps:
+        # when planes[b] holds the previous such leaf, only those are written. One legality scan
+        # serves both the ko plane and the legal mask (superko sees the path).
+        steps = depth if st.planes_depth[b] == depth else planes.shape[1]
+        F.encode_legal_row_newest(scratch, b, prm.ko_rule, prm.suicide_rule, planes[b], legal[b], steps)
+        st.planes_depth[b] = depth
     B.unsee_row(scratch, b, st.seen_slots[b], depth)
 
 
 @row_kernel
-def compact_slots(slot: np.ndarray, planes: np.ndarray, legal: np.ndarray) -> int:
+def compact_slots(slot: np.ndarray, planes: np.ndarray, legal: np.ndarray, planes_depth: np.ndarray) -> int:
     """Number the rows needing evaluation 0..k-1 in row order and move their inputs from
     ``planes[b]`` / ``legal[b]`` to ``planes[slot]`` / ``legal[slot]``; returns k. A slot never
-    exceeds its row, so ascending rows read every input before it is overwritten."""
+    exceeds its row, so ascending rows read every input before it is overwritten. Row ``slot``'s
+    own planes are gone then (``planes_depth`` -1)."""
     k = 0
     for b in range(slot.shape[0]):
         if slot[b] < 0:
             continue
         slot[b] = k
         if k != b:
+            planes_depth[k] = -1
             for c in range(planes.shape[1]):
                 for r in range(planes.shape[2]):
                     for q in range(planes.shape[3]):
@@ -300,7 +308,7 @@ def select_leaves(t: Tree, st: RowState, roots: B.BoardState, scratch: B.BoardSt
     ``planes[:k]`` ([B, C, n, n] float32) and ``legal[:k]`` ([B, A] bool). Returns k."""
     for b in prange(t.visits.shape[0]):
         select_row(t, st, b, roots, scratch, prm, planes, legal)
-    return compact_slots(st.slot, planes, legal)
+    return compact_slots(st.slot, planes, legal, st.planes_depth)
 
 
 @row_kernel
@@ -443,6 +451,7 @@ class BatchedMCTS:
             slot=np.full(nb, -1, np.int32),
             path=np.zeros((nb, N), np.int32),
             seen_slots=np.zeros((nb, N), np.int64),
+            planes_depth=np.full(nb, -1, np.int32),
             qbuf=np.zeros((nb, A), np.float32),
             pbuf=np.zeros((nb, A), np.float32),
             owner=np.zeros((nb, n * n), np.int8),
@@ -471,6 +480,7 @@ class BatchedMCTS:
             if free < s:
                 raise ValueError(f"row {b}: {free} free tree nodes for {s} simulations (advance() keeps room)")
             st.sims_left[b] = s
+            st.planes_depth[b] = -1  # the root may have changed since the last search
             st.root_pending[b] = not t.expanded[b, ROOT]
             st.use_gumbel[b] = cfg.gumbel
             st.noise_eps[b] = 0.0

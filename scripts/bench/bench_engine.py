@@ -68,7 +68,9 @@ def bench_ours(n: int, threads: int, batch: int, min_seconds: float, rules_name:
     rules = PRESETS[rules_name]
     cap = 2 * n * n
     board.set_num_threads(threads)
-    board.play_random_games(board.state_for(rules, 2, n), rules, seed, avoid_eyes=False, max_moves=cap)  # compile / warm
+    # Warm up with the measured batch: it decides between the serial and the parallel kernel, and a
+    # first call compiles (or loads) the one it picks.
+    board.play_random_games(board.state_for(rules, batch, n), rules, seed, avoid_eyes=False, max_moves=cap)
     games = moves = 0
     start = time.perf_counter()
     round_ = 0

@@ -351,6 +351,49 @@ def test_leaf_legality_sees_the_path_and_the_roots_superko_set_is_restored(ko):
     assert checked > 500
 
 
+
+def test_every_evaluated_leaf_gets_the_features_of_its_position():
+    """The search writes only the newest history steps of a leaf when its slot already holds a
+    leaf of the same depth (and compacts slots when rows idle): every input the evaluator sees
+    equals ``features.encode`` and ``legal_mask`` of the leaf replayed on a full copy, through
+    searches of different lengths per row and moves played between them."""
+    rules = preset("chinese")
+    history = 4
+    roots = _random_positions(rules, 5, 5, seed=11)
+    seen = []
+
+    def capture(planes, legal):
+        seen.append((planes.copy(), legal.copy()))
+        return UniformEvaluator()(planes, legal)
+
+    m = BatchedMCTS(SearchConfig(simulations=40, tree_reuse=True), rules, roots, capture, history=history)
+    rng = np.random.default_rng(3)
+    checked = 0
+    for move in range(4):
+        live = np.flatnonzero(~roots.done)
+        m.start(live, np.array([40 - move, 7, 25, 40 - 3 * move, 3 + move])[live], rng)
+        while m.active().any():
+            seen.clear()
+            k = m.step()
+            planes, legal = seen[0] if seen else (None, None)
+            for b in range(roots.batch_size):
+                s = int(m.rows.slot[b])
+                if s < 0:
+                    continue
+                replay = B.take_rows(roots, [b])
+                for a in _path_to(m.tree, b, int(m.rows.leaf[b])):
+                    assert B.play(replay, [a], rules)[0]
+                np.testing.assert_array_equal(planes[s], F.encode(replay, rules, history)[0], err_msg=f"move {move} row {b} slot {s}")
+                np.testing.assert_array_equal(legal[s], B.legal_mask(replay, rules)[0])
+                checked += 1
+            assert checked and k == (m.rows.slot >= 0).sum()
+        for b in live:
+            a = m.choose_action(b, 1.0, rng)
+            B.play(roots, np.where(np.arange(5) == b, a, -1), rules)
+            m.advance(b, a)
+    assert checked > 300
+
+
 # ---- tree reuse -------------------------------------------------------------------------------------
 
 

@@ -188,7 +188,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[9, 19], help="board sizes (default: 9 19)")
     parser.add_argument("--seconds", type=float, default=3.0, help="minimum seconds per measurement (default: 3)")
-    parser.add_argument("--batch", type=int, default=64, help="games per play_random_games call for ours (default: 64)")
+    parser.add_argument("--batch", type=int, default=256, help="games per play_random_games call for ours (default: 256; smaller batches leave threads idle behind the longest game)")
     parser.add_argument(
         "--rules", default="chinese", choices=sorted(PRESETS),
         help="our rules preset (default chinese: positional superko, no suicide; OpenSpiel forbids "

@@ -36,24 +36,24 @@ def game_ids(run: RunDir) -> list[str]:
 
 def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tmp_path):
     root = tmp_path / "run"
-    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "12"])
+    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "30"])
     run = RunDir(root)
-    assert run.generations() == list(range(13))
+    assert run.generations() == list(range(31))
     for g in run.generations():
         ckpt = load_checkpoint(run.model_dir(g))
         assert ckpt.meta.generation == g
-    assert load_checkpoint(run.model_dir(12)).meta.samples_seen > 0
+    assert load_checkpoint(run.model_dir(30)).meta.samples_seen > 0
     ids = game_ids(run)
     assert len(ids) >= 3 and len(set(ids)) == len(ids)
     records = read_metrics(run.metrics_path)
     kinds = {r["kind"] for r in records}
     assert {"learner", "generation", "stop"} <= kinds
     gens = [r["generation"] for r in records if r["kind"] == "generation"]
-    assert gens == list(range(1, 13))
+    assert gens == list(range(1, 31))
     learner = [r for r in records if r["kind"] == "learner"]
     assert all(np.isfinite(r["loss/total"]) for r in learner)
     state = json.loads(run.run_state_path.read_text())
-    assert state["generation"] == 12 and state["positions"] >= len(ids)
+    assert state["generation"] == 30 and state["positions"] >= len(ids)
     assert json.loads(run.config_path.read_text())["board_size"] == 5
     assert any(run.sgf.rglob("*.sgf"))
     heldout = sorted(p.name for p in run.heldout.iterdir())
@@ -61,17 +61,18 @@ def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tmp_path):
     assert heldout[0] == "000000" and len(heldout) >= 6, heldout
     assert all(len(list((run.heldout / g).glob("*.npz"))) <= 8 for g in heldout)
     # It learned: the newest network beats generation 0 with the same search budget (a seeded
-    # match with colours alternating; measured 20-0 over 20 games when this test was written).
+    # match with colours alternating). Generation 30 scored 19/20 in each of three runs; at
+    # generation 12 the score ranged from 14/20 to 18/20, too close to a threshold to test.
     out = tmp_path / "match"
-    proc = subprocess.run([sys.executable, "-m", "alphazero.cli", "arena", f"mcts:{run.model_dir(12)}@16",
-                           f"mcts:{run.model_dir(0)}@16", "--games", "10", "--size", "5", "--komi", "0.5",
+    proc = subprocess.run([sys.executable, "-m", "alphazero.cli", "arena", f"mcts:{run.model_dir(30)}@16",
+                           f"mcts:{run.model_dir(0)}@16", "--games", "20", "--size", "5", "--komi", "0.5",
                            "--rules", "tromp-taylor", "--opening-moves", "2", "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert len(results) == 10
+    assert len(results) == 20
     score = sum(r["score_a"] for r in results)
-    assert score >= 8, f"generation 12 scored only {score}/10 against generation 0"
+    assert score >= 16, f"generation 30 scored only {score}/20 against generation 0"
 
 
 def test_bad_config_value_is_a_clear_error(tmp_path):

@@ -23,7 +23,7 @@ from alphazero.model import PolicyValueNet
 from trainer.losses import compute_losses, diagnostics, l2_penalty
 from trainer.replay_buffer import Batch
 
-TARGET_FIELDS = ("policy", "full_search", "value_wdl", "score", "ownership")
+TARGET_FIELDS = ("policy", "full_search", "value_wdl", "score", "ownership", "settled")
 
 
 def batch_to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -4,6 +4,8 @@
 - value: cross-entropy on win/loss/draw;
 - ownership: per-point cross-entropy between (1 + target) / 2 and (1 + tanh(x)) / 2 = sigmoid(2x);
 - score: Huber loss on the margin divided by the board side (one scale for every board size).
+Ownership and score are averaged over the positions of settled games only: a resigned game's last
+position still holds dead stones and open borders, so its area count is not the game's result.
 Weight decay is applied by the optimiser; ``l2_penalty`` reports its size.
 """
 
@@ -18,17 +20,27 @@ from alphazero.model import LOSS, WIN, NetOutput
 
 def compute_losses(out: NetOutput, targets: dict[str, torch.Tensor], config: TrainerConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """``targets``: ``policy`` [B, A], ``full_search`` [B] bool, ``value_wdl`` [B, 3], ``score`` [B],
-    ``ownership`` [B, n*n]. Returns the weighted total and each unweighted term (float32 scalars)."""
+    ``ownership`` [B, n*n], ``settled`` [B] bool. Returns the weighted total and each unweighted
+    term (float32 scalars)."""
     n = int(round(targets["ownership"].shape[1] ** 0.5))
     policy_logits = out.policy_logits.float()  # [B, A]
     weight = targets["full_search"].float()  # [B]
     policy_ce = -(targets["policy"] * F.log_softmax(policy_logits, dim=1)).sum(dim=1)  # [B]
     policy = (policy_ce * weight).sum() / weight.sum().clamp_min(1.0)
     value = -(targets["value_wdl"] * F.log_softmax(out.value_logits.float(), dim=1)).sum(dim=1).mean()
-    ownership = F.binary_cross_entropy_with_logits(2.0 * out.ownership_logits.float(), (1.0 + targets["ownership"]) / 2.0)
-    score = F.smooth_l1_loss(out.score.float() / n, targets["score"] / n)
+    ownership_rows = F.binary_cross_entropy_with_logits(
+        2.0 * out.ownership_logits.float(), (1.0 + targets["ownership"]) / 2.0, reduction="none"
+    ).mean(dim=1)  # [B]
+    ownership = _settled_mean(ownership_rows, targets["settled"])
+    score = _settled_mean(F.smooth_l1_loss(out.score.float() / n, targets["score"] / n, reduction="none"), targets["settled"])
     total = config.policy_weight * policy + config.value_weight * value + config.ownership_weight * ownership + config.score_weight * score
     return total, {"policy": policy, "value": value, "ownership": ownership, "score": score}
+
+
+def _settled_mean(rows: torch.Tensor, settled: torch.Tensor) -> torch.Tensor:
+    """Mean of ``rows`` ([B]) over the settled rows (0 when there are none; where, not a product,
+    so whatever an unsettled row holds never reaches the result)."""
+    return torch.where(settled, rows, torch.zeros_like(rows)).sum() / settled.float().sum().clamp_min(1.0)
 
 
 def l2_penalty(params: list[torch.Tensor], weight_decay: float) -> torch.Tensor:
@@ -57,6 +69,6 @@ def diagnostics(out: NetOutput, targets: dict[str, torch.Tensor]) -> dict[str, t
             "value_mean_pred": (probs[:, WIN] - probs[:, LOSS]).mean(),
             "value_mean_target": (wdl[:, WIN] - wdl[:, LOSS]).mean(),
             "value_brier": (probs - wdl).pow(2).sum(dim=1).mean(),
-            "ownership_mae": (torch.tanh(out.ownership_logits.float()) - targets["ownership"]).abs().mean(),
-            "score_mae": (out.score.float() - targets["score"]).abs().mean(),
+            "ownership_mae": _settled_mean((torch.tanh(out.ownership_logits.float()) - targets["ownership"]).abs().mean(dim=1), targets["settled"]),
+            "score_mae": _settled_mean((out.score.float() - targets["score"]).abs(), targets["settled"]),
         }

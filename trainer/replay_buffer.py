@@ -55,6 +55,7 @@ class Batch:
     score: np.ndarray  # [B] float32 final margin in points, side to move's view
     ownership: np.ndarray  # [B, n*n] float32 in {-1, 0, 1}, side to move's view
     symmetries: np.ndarray  # [B] int8 symmetry applied to each row
+    settled: np.ndarray  # [B] bool: the game ended on the board; score and ownership count only there
 
     def __len__(self) -> int:
         return int(self.planes.shape[0])
@@ -87,6 +88,7 @@ class ReplayBuffer:
         self._outcome = np.zeros(cap, np.int8)  # [cap] black's view
         self._final_score = np.zeros(cap, np.float32)  # [cap] black's view
         self._ownership = np.zeros((cap, n * n), np.int8)  # [cap, n*n] black's view
+        self._settled = np.zeros(cap, np.bool_)  # [cap] the game was not resigned
         self._stored = 0  # positions written into the ring since opening (ring slot = index % cap)
         self.total_seen = 0  # positions ever added over the whole run (drives the window size)
         self._next_seq = 0
@@ -148,7 +150,7 @@ class ReplayBuffer:
         targets = side_to_move_targets(self._to_play[slots], self._outcome[slots], self._final_score[slots], self._ownership[slots])
         syms = random_symmetries(batch_size, rng)
         planes, policy, ownership = augment(planes, self._policy[slots], targets["ownership"], syms)
-        return Batch(planes, policy, self._full_search[slots].copy(), targets["value_wdl"], targets["score"], ownership, syms)
+        return Batch(planes, policy, self._full_search[slots].copy(), targets["value_wdl"], targets["score"], ownership, syms, self._settled[slots].copy())
 
     def stats(self) -> dict[str, int]:
         return {
@@ -195,6 +197,7 @@ class ReplayBuffer:
         self._outcome[slots] = int(record.outcome)
         self._final_score[slots] = record.final_score
         self._ownership[slots] = record.final_ownership
+        self._settled[slots] = not record.resigned
         self._stored += count
         self._game_ids.add(record.game_id)
         self.games_added += 1

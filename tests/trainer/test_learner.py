@@ -37,6 +37,7 @@ def fixed_batch(b: int = 16, n: int = 5, seed: int = 0) -> Batch:
         score=rng.uniform(-20, 20, b).astype(np.float32),
         ownership=rng.choice([-1.0, 1.0], (b, n * n)).astype(np.float32),
         symmetries=np.zeros(b, np.int8),
+        settled=np.ones(b, bool),
     )
 
 
@@ -75,7 +76,7 @@ def test_policy_loss_ignores_fast_search_rows():
     config = TrainerConfig()
 
     def policy_loss(policy):
-        b = Batch(batch.planes, policy, mask, batch.value_wdl, batch.score, batch.ownership, batch.symmetries)
+        b = Batch(batch.planes, policy, mask, batch.value_wdl, batch.score, batch.ownership, batch.symmetries, batch.settled)
         planes, targets = batch_to_tensors(b, torch.device("cpu"))
         with torch.no_grad():
             return compute_losses(net(planes), targets, config)[1]["policy"].item()
@@ -85,6 +86,34 @@ def test_policy_loss_ignores_fast_search_rows():
     assert policy_loss(changed) == policy_loss(batch.policy)
     changed[mask] = np.roll(changed[mask], 3, axis=1)
     assert policy_loss(changed) != policy_loss(batch.policy)
+
+
+
+def test_score_and_ownership_losses_ignore_resigned_games():
+    """A resigned game's final area count is not its result: rows that are not settled add
+    nothing to the score and ownership terms (not even a NaN), and a batch of them only gives 0."""
+    net = PolicyValueNet(network_preset("tiny"), C).eval()
+    batch = fixed_batch()
+    settled = np.arange(16) % 3 != 0
+    config = TrainerConfig()
+
+    def aux_losses(score, ownership, settled_rows):
+        b = Batch(batch.planes, batch.policy, batch.full_search, batch.value_wdl, score, ownership, batch.symmetries, settled_rows)
+        planes, targets = batch_to_tensors(b, torch.device("cpu"))
+        with torch.no_grad():
+            terms = compute_losses(net(planes), targets, config)[1]
+        return terms["score"].item(), terms["ownership"].item()
+
+    base = aux_losses(batch.score, batch.ownership, settled)
+    score, ownership = batch.score.copy(), batch.ownership.copy()
+    score[~settled] = np.nan
+    ownership[~settled] = -ownership[~settled]
+    assert aux_losses(score, ownership, settled) == base
+    score[settled] += 5.0
+    ownership[settled] = -ownership[settled]
+    changed = aux_losses(score, ownership, settled)
+    assert changed[0] != base[0] and changed[1] != base[1]
+    assert aux_losses(batch.score, batch.ownership, np.zeros(16, bool)) == (0.0, 0.0)
 
 
 def test_ema_is_published_and_lags_the_live_weights():
@@ -123,7 +152,7 @@ def test_resume_without_pickle_is_exact(optimizer):
 def test_non_finite_gradient_step_is_skipped():
     learn = learner()
     batch = fixed_batch()
-    bad = Batch(batch.planes, batch.policy, batch.full_search, batch.value_wdl, batch.score * np.nan, batch.ownership, batch.symmetries)
+    bad = Batch(batch.planes, batch.policy, batch.full_search, batch.value_wdl, batch.score * np.nan, batch.ownership, batch.symmetries, batch.settled)
     before = {k: v.clone() for k, v in learn.model.state_dict().items() if "weight" in k}
     metrics = learn.train_step(bad)
     assert metrics["skipped_steps"] == 1.0 and learn.step == 0

@@ -156,6 +156,25 @@ def test_sampling_transforms_planes_and_targets_consistently(tmp_path):
         assert batch.score[i] == targets["score"][t] and batch.full_search[i] == record.full_search[t]
 
 
+
+def test_positions_of_resigned_games_sample_as_unsettled(tmp_path):
+    """The learner trains score and ownership only on games that ended on the board: the buffer
+    marks every position of a resigned game, and only those, as not settled (across a reopen)."""
+    buf = ReplayBuffer(tmp_path, config(), N, HISTORY)
+    finished = game(1, positions=12)
+    resigned = dataclasses.replace(game(2, positions=12), resigned=True)
+    assert buf.add(finished) and buf.add(resigned)
+    for source in (buf, ReplayBuffer(tmp_path, config(), N, HISTORY)):
+        batch = source.sample(400, np.random.default_rng(1))
+        assert batch.settled.any() and (~batch.settled).any()
+        # Identify each row's game by its planes: the two synthetic games share none.
+        resigned_planes = resigned.planes()
+        for i in range(400):
+            original = symmetry.transform_planes(batch.planes[i], symmetry.inverse(int(batch.symmetries[i])))
+            in_resigned = (resigned_planes == original).all(axis=(1, 2, 3)).any()
+            assert batch.settled[i] == (not in_resigned), f"row {i}"
+
+
 def test_sampling_draws_only_from_the_window(tmp_path):
     cfg = config(max_size=40, window_base=25, window_alpha=0.0)
     buf = ReplayBuffer(tmp_path, cfg, N, HISTORY)

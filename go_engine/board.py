@@ -869,42 +869,34 @@ def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicid
     while not s.done[b]:
         me = s.to_play[b]
         chosen = NO_POINT
-        found = False
-        for _ in range(tries):
-            rng = _splitmix(rng)
-            a = int(rng % np.uint64(draw_from))
-            if a == n * n:
-                found = True  # pass: always legal while the game goes on
-                break
-            p = (a // n + 1) * W + a % n + 1
-            if s.board[b, p] != EMPTY:
-                continue
-            if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None) == LEGAL:
-                chosen = p
-                found = True
-                break
-        if not found:
-            m = 0
-            for a in range(n * n):
-                p = (a // n + 1) * W + a % n + 1
-                if s.board[b, p] == EMPTY:
-                    cand[m] = p
-                    m += 1
-            if not avoid_eyes:
-                cand[m] = NO_POINT
-                m += 1
-            # Draw without replacement until an allowed candidate appears (none: pass).
-            while m > 0:
+        tries_left = tries
+        m = -1  # candidates listed in cand[:m] for the exact phase; -1: not listed yet
+        while True:
+            if tries_left > 0:
+                tries_left -= 1
+                rng = _splitmix(rng)
+                a = np.int64(rng % np.uint64(draw_from))
+            else:
+                if m < 0:
+                    m = 0
+                    for e in range(draw_from):
+                        if e == n * n or s.board[b, (e // n + 1) * W + e % n + 1] == EMPTY:
+                            cand[m] = e
+                            m += 1
+                if m == 0:
+                    break  # nothing allowed: pass
+                # Without replacement: a rejected candidate is never drawn again.
                 rng = _splitmix(rng)
                 i = int(rng % np.uint64(m))
-                p = cand[i]
-                if p == NO_POINT:
-                    break
-                if (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, (p // W - 1) * n + p % W - 1, (p // W - 1) * n + p % W, ko_rule, suicide_rule, None, None) == LEGAL:
-                    chosen = p
-                    break
+                a = np.int64(cand[i])
                 m -= 1
                 cand[i] = cand[m]
+            if a == n * n:
+                break  # pass: always legal while the game goes on
+            p = (a // n + 1) * W + a % n + 1
+            if s.board[b, p] == EMPTY and (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None) == LEGAL:
+                chosen = p
+                break
         play_row_assume_legal(s, b, chosen, ko_rule, max_moves)
         played += 1
     return played

@@ -132,8 +132,8 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
             best_unvisited = a
     if best_unvisited >= 0:
         fpu = prm.fpu_reduction_root if node == ROOT else prm.fpu_reduction
-        score = t.value_sum[b, node] / max(N, 1) - fpu * math.sqrt(visited_prior) + explore * unvisited_prior / 1.0
-        if forced and unvisited_prior > 0.0 and 0 < math.sqrt(prm.forced_k * unvisited_prior * child_sum):
+        score = t.value_sum[b, node] / max(N, 1) - fpu * math.sqrt(visited_prior) + explore * unvisited_prior
+        if forced and prm.forced_k * unvisited_prior * child_sum > 0.0:  # n = 0 < sqrt(k p sum)
             score += FORCED_BONUS
         if score > best_score or (score == best_score and best_unvisited < best):
             best = best_unvisited
@@ -271,7 +271,7 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
         # Leaves at one depth below one root share all but their ``depth`` newest history steps:
         # when planes[b] holds the previous such leaf, only those are written. One legality scan
         # serves both the ko plane and the legal mask (superko sees the path).
-        steps = depth if st.planes_depth[b] == depth else planes.shape[1]
+        steps = depth if st.planes_depth[b] == depth else planes.shape[1]  # C exceeds the history: all
         F.encode_legal_row_newest(scratch, b, prm.ko_rule, prm.suicide_rule, planes[b], legal[b], steps)
         st.planes_depth[b] = depth
     B.unsee_row(scratch, b, st.seen_slots[b], depth)

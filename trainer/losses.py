@@ -24,23 +24,23 @@ def compute_losses(out: NetOutput, targets: dict[str, torch.Tensor], config: Tra
     term (float32 scalars)."""
     n = int(round(targets["ownership"].shape[1] ** 0.5))
     policy_logits = out.policy_logits.float()  # [B, A]
-    weight = targets["full_search"].float()  # [B]
     policy_ce = -(targets["policy"] * F.log_softmax(policy_logits, dim=1)).sum(dim=1)  # [B]
-    policy = (policy_ce * weight).sum() / weight.sum().clamp_min(1.0)
+    policy = _masked_mean(policy_ce, targets["full_search"])
     value = -(targets["value_wdl"] * F.log_softmax(out.value_logits.float(), dim=1)).sum(dim=1).mean()
     ownership_rows = F.binary_cross_entropy_with_logits(
         2.0 * out.ownership_logits.float(), (1.0 + targets["ownership"]) / 2.0, reduction="none"
     ).mean(dim=1)  # [B]
-    ownership = _settled_mean(ownership_rows, targets["settled"])
-    score = _settled_mean(F.smooth_l1_loss(out.score.float() / n, targets["score"] / n, reduction="none"), targets["settled"])
+    ownership = _masked_mean(ownership_rows, targets["settled"])
+    score = _masked_mean(F.smooth_l1_loss(out.score.float() / n, targets["score"] / n, reduction="none"), targets["settled"])
     total = config.policy_weight * policy + config.value_weight * value + config.ownership_weight * ownership + config.score_weight * score
     return total, {"policy": policy, "value": value, "ownership": ownership, "score": score}
 
 
-def _settled_mean(rows: torch.Tensor, settled: torch.Tensor) -> torch.Tensor:
-    """Mean of ``rows`` ([B]) over the settled rows (0 when there are none; where, not a product,
-    so whatever an unsettled row holds never reaches the result)."""
-    return torch.where(settled, rows, torch.zeros_like(rows)).sum() / settled.float().sum().clamp_min(1.0)
+def _masked_mean(rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``rows`` ([B]) over the rows where ``mask`` ([B] bool) holds: full-search rows for
+    the policy, settled games for score and ownership. 0 when there are none; a where, not a
+    product, so whatever a masked-out row holds (a NaN included) never reaches the result."""
+    return torch.where(mask, rows, torch.zeros_like(rows)).sum() / mask.float().sum().clamp_min(1.0)
 
 
 def l2_penalty(params: list[torch.Tensor], weight_decay: float) -> torch.Tensor:
@@ -53,13 +53,12 @@ def diagnostics(out: NetOutput, targets: dict[str, torch.Tensor]) -> dict[str, t
     entropies on full-search rows, mean predicted value vs mean outcome, and the W/L/D Brier score."""
     with torch.no_grad():
         logits = out.policy_logits.float()
-        mask = targets["full_search"]
-        rows = mask.float().sum().clamp_min(1.0)
-        top1 = ((logits.argmax(dim=1) == targets["policy"].argmax(dim=1)) & mask).float().sum() / rows
+        full = targets["full_search"]
+        top1 = _masked_mean((logits.argmax(dim=1) == targets["policy"].argmax(dim=1)).float(), full)
         log_p = F.log_softmax(logits, dim=1)
-        entropy = (-(log_p.exp() * log_p).sum(dim=1) * mask).sum() / rows
+        entropy = _masked_mean(-(log_p.exp() * log_p).sum(dim=1), full)
         t = targets["policy"]
-        target_entropy = (-(t * torch.log(t.clamp_min(1e-12))).sum(dim=1) * mask).sum() / rows
+        target_entropy = _masked_mean(-(t * torch.log(t.clamp_min(1e-12))).sum(dim=1), full)
         probs = torch.softmax(out.value_logits.float(), dim=1)  # [B, 3]
         wdl = targets["value_wdl"]
         return {
@@ -69,6 +68,6 @@ def diagnostics(out: NetOutput, targets: dict[str, torch.Tensor]) -> dict[str, t
             "value_mean_pred": (probs[:, WIN] - probs[:, LOSS]).mean(),
             "value_mean_target": (wdl[:, WIN] - wdl[:, LOSS]).mean(),
             "value_brier": (probs - wdl).pow(2).sum(dim=1).mean(),
-            "ownership_mae": _settled_mean((torch.tanh(out.ownership_logits.float()) - targets["ownership"]).abs().mean(dim=1), targets["settled"]),
-            "score_mae": _settled_mean((out.score.float() - targets["score"]).abs(), targets["settled"]),
+            "ownership_mae": _masked_mean((torch.tanh(out.ownership_logits.float()) - targets["ownership"]).abs().mean(dim=1), targets["settled"]),
+            "score_mae": _masked_mean((out.score.float() - targets["score"]).abs(), targets["settled"]),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ class LoopConfig(ConfigBase):
     """CPUs reserved for the learner actor (also its torch thread count)."""
     learner_gpus: float = 0.0
     """GPUs for the learner (1 places it on a GPU node through a placement group)."""
+    learner_threads: int = 0
+    """Torch threads of the learner; 0 = learner_cpus rounded up. More threads than reserved CPUs
+    let the learner use the cores a paused self-play actor leaves idle (the OS shares the rest)."""
     search_steps_per_task: int = 64
     """Search steps a self-play actor runs per remote call; weights switch between calls, i.e.
     between moves, and finished games are sent to the buffer at the end of each call."""
@@ -62,6 +66,10 @@ class LoopConfig(ConfigBase):
     display_interval_s: float = 2.0
     """Seconds between updates of the terminal display / log lines."""
 
+    def learner_thread_count(self) -> int:
+        """Torch threads the learner actor runs with."""
+        return self.learner_threads or int(math.ceil(self.learner_cpus))
+
     def validate(self) -> None:
         require(self.max_generations >= 1, f"max_generations must be >= 1, got {self.max_generations}")
         require(self.time_limit_minutes >= 0.0, f"time_limit_minutes must be >= 0, got {self.time_limit_minutes}")
@@ -74,6 +82,7 @@ class LoopConfig(ConfigBase):
         require(0.0 <= self.actor_gpus <= 8.0, f"actor_gpus must be in [0, 8], got {self.actor_gpus}")
         require(0.0 < self.learner_cpus <= 256.0, f"learner_cpus must be in (0, 256], got {self.learner_cpus}")
         require(0.0 <= self.learner_gpus <= 8.0, f"learner_gpus must be in [0, 8], got {self.learner_gpus}")
+        require(0 <= self.learner_threads <= 256, f"learner_threads must be in [0, 256], got {self.learner_threads}")
         require(self.search_steps_per_task >= 1, f"search_steps_per_task must be >= 1, got {self.search_steps_per_task}")
         require(self.train_steps_per_task >= 1, f"train_steps_per_task must be >= 1, got {self.train_steps_per_task}")
         require(self.sample_sgfs_per_generation >= 0, "sample_sgfs_per_generation must be >= 0")

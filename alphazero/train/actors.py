@@ -196,7 +196,7 @@ class LearnerActor:
             for key, value in self.learner.train_step(batch).items():
                 sums[key] = sums.get(key, 0.0) + value
         out = {k: v / steps for k, v in sums.items()}
-        out.update(steps=self.learner.step, samples_seen=self.learner.samples_seen,
+        out.update(steps=self.learner.step, samples_seen=self.learner.samples_seen, threads=torch.get_num_threads(),
                    samples_per_s=steps * self.config.trainer.batch_size / (time.perf_counter() - start))
         return out
 

@@ -186,7 +186,7 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
         replay = ReplayActor.options(num_cpus=0, name=actor_name(run.root, "replay")).remote(str(run.root), config)
         learner = LearnerActor.options(name=actor_name(run.root, "learner"), **_learner_options(config)).remote(
             str(run.root), config, replay, "cuda" if loop_cfg.learner_gpus > 0 else "cpu",
-            int(np.ceil(loop_cfg.learner_cpus)), loop_cfg.seed + 7919 * counters.sessions)
+            loop_cfg.learner_thread_count(), loop_cfg.seed + 7919 * counters.sessions)
         actor_device = "cuda" if loop_cfg.actor_gpus > 0 else "cpu"
         actors = [
             SelfPlayActor.options(num_cpus=loop_cfg.actor_cpus, num_gpus=loop_cfg.actor_gpus,

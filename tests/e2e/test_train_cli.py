@@ -36,7 +36,8 @@ def game_ids(run: RunDir) -> list[str]:
 
 def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tmp_path):
     root = tmp_path / "run"
-    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "30"])
+    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "30",
+               "loop.learner_threads=2"])
     run = RunDir(root)
     assert run.generations() == list(range(31))
     for g in run.generations():
@@ -52,6 +53,7 @@ def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tmp_path):
     assert gens == list(range(1, 31))
     learner = [r for r in records if r["kind"] == "learner"]
     assert all(np.isfinite(r["loss/total"]) for r in learner)
+    assert {r["threads"] for r in learner} == {2}  # loop.learner_threads, not the 1 reserved CPU
     state = json.loads(run.run_state_path.read_text())
     assert state["generation"] == 30 and state["positions"] >= len(ids)
     assert json.loads(run.config_path.read_text())["board_size"] == 5

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from alphazero.arena.gauntlet import gauntlet_plans
-from alphazero.arena.match import GameSettings, MatchPlan, run_match
+from alphazero.arena.match import GameSettings, MatchError, MatchPlan, run_match
 from alphazero.arena.players import (
     DEFAULT_VISITS,
     GumbelNetworkPlayer,
@@ -174,3 +174,15 @@ def test_gauntlet_mcts_players_search_like_self_play(tmp_path):
     for spec in mcts:
         assert SearchConfig.from_dict(spec.search) == without_noise(search)
         assert isinstance(build_player(spec, RULES, move_timeout=60.0), GumbelNetworkPlayer)
+
+
+def test_a_match_searched_otherwise_is_not_resumed(tmp_path):
+    run, _ = make_run(tmp_path / "run", ["search.gumbel=false", "search.simulations=4"])
+    out = tmp_path / "match"
+    settings = GameSettings(5, RULES, max_moves=6)
+    run_match(MatchPlan(parse_spec(f"mcts:{run}"), parse_spec("random"), 1, out, settings), log=lambda _: None)
+    config = json.loads((run / "config.json").read_text())
+    config["search"]["c_puct_init"] = 3.0
+    (run / "config.json").write_text(json.dumps(config))
+    with pytest.raises(MatchError, match="differs in search"):
+        run_match(MatchPlan(parse_spec(f"mcts:{run}"), parse_spec("random"), 2, out, settings), log=lambda _: None)

@@ -19,6 +19,7 @@ from alphazero.arena.players import (
     SearchNetworkPlayer,
     SpecError,
     build_player,
+    describe_search,
     parse_spec,
 )
 from alphazero.config.run import load_config
@@ -124,6 +125,7 @@ def test_default_puct_suffix_forces_the_default_search(tmp_path, suffix, visits,
     expected = without_noise(SearchConfig(), simulations=visits) if seconds is None else without_noise(SearchConfig())
     assert player.search_config == dataclasses.replace(expected, gumbel=False)
     assert player.search.visits == visits
+    assert describe_search(spec).startswith("PUCT (c_puct_init 1.25), ") and describe_search(spec).endswith("the default search")
 
 
 def test_puct_run_checkpoint_uses_the_runs_puct_constants(tmp_path):
@@ -173,6 +175,7 @@ def test_gauntlet_mcts_players_search_like_self_play(tmp_path):
     assert {p.name for p in mcts} == {"mcts-g3", "mcts-g4"}
     for spec in mcts:
         assert SearchConfig.from_dict(spec.search) == without_noise(search)
+        assert describe_search(spec) == f"Gumbel (6 considered), 16 visits, from {run / 'config.json'}"
         assert isinstance(build_player(spec, RULES, move_timeout=60.0), GumbelNetworkPlayer)
 
 

@@ -13,7 +13,10 @@ from go_engine import rules as R
 EPILOG = """players:
   random                     uniform random legal moves (never filling an own eye)
   raw:PATH                   the network alone (argmax of the policy); PATH = checkpoint or run dir
-  mcts:PATH[@VISITS|@SECs]   the network with search (default 200 visits), e.g. mcts:runs/a@64
+  mcts:PATH[@VISITS|@SECs][:default-puct]
+                             the network with its run's self-play search (config.json: PUCT or
+                             Gumbel, its simulations) without noise, e.g. mcts:runs/a@64;
+                             :default-puct (or no run config): default PUCT, 200 visits
   gnugo:LEVEL                GNU Go 0..10 under the match's rules
   gtp:COMMAND                any GTP engine, e.g. 'gtp:gnugo --mode gtp --level 1' or
                              'gtp:python -m alphazero.cli gtp --checkpoint DIR --visits 32'

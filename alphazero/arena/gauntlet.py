@@ -7,8 +7,10 @@ Pairings per generation ``g`` (``p`` = the previous generation on disk), ``games
     raw-g  vs raw-p             mcts-g vs mcts-p
     mcts-g vs raw-g             (amplification measured head to head too)
 
-Each pairing is a resumable match under ``<out>/<A>__<B>/``, so re-running after new generations
-appear plays only the new games. Ratings are anchored to the first anchor (0 Elo).
+The mcts players search as the run's self-play did: the ``search`` section of ``<run>/config.json``
+(PUCT or Gumbel, its constants) without root noise (``players.py``), at the self-play budget unless
+another is given. Each pairing is a resumable match under ``<out>/<A>__<B>/``, so re-running after
+new generations appear plays only the new games. Ratings are anchored to the first anchor (0 Elo).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from alphazero.arena.match import GameSettings, MatchPlan, MatchSummary, run_matches
-from alphazero.arena.players import PlayerSpec, SpecError, list_generations, parse_spec
+from alphazero.arena.players import PlayerSpec, SpecError, describe_search, list_generations, parse_spec, read_run_search
 from alphazero.arena.ratings import Rating, fit_ratings
 from alphazero.atomic_io import write_bytes_atomic
 from go_engine.rules import Rules
@@ -48,8 +50,8 @@ class RunSettings:
 
 
 def read_run_settings(run_dir: Path) -> RunSettings:
-    """Board size, rules and self-play simulations from ``<run>/config.json`` (read leniently:
-    only these keys; anything missing keeps the default)."""
+    """Board size, rules and self-play simulations from ``<run>/config.json`` (only these keys;
+    anything missing keeps the default)."""
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         return RunSettings()
@@ -57,9 +59,9 @@ def read_run_settings(run_dir: Path) -> RunSettings:
         data = json.loads(path.read_text())
         size = int(data.get("board_size", 9))
         rules = Rules.from_dict(data["rules"]) if isinstance(data.get("rules"), dict) else Rules()
-        visits = int(data.get("search", {}).get("simulations", DEFAULT_VISITS))
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-        raise SpecError(f"{path}: cannot read the run's board size, rules and simulations ({e})") from None
+        raise SpecError(f"{path}: cannot read the run's board size and rules ({e})") from None
+    visits = read_run_search(path).simulations
     return RunSettings(size, rules, visits, True)
 
 
@@ -136,7 +138,8 @@ def run_gauntlet(run_dir: Path, anchors: list[PlayerSpec], games: int, visits: i
                  generations: list[int] | None = None) -> GauntletReport:
     """Play the missing gauntlet games, fit the ratings, save ``ratings.json`` under ``out``."""
     chosen, plans = gauntlet_plans(run_dir, anchors, games, visits, settings, out, seed, generations)
-    log(f"gauntlet of {run_dir}: generations {chosen}, {len(plans)} pairings x {games} games, mcts at {visits} visits")
+    search = next((describe_search(p.a) for p in plans if p.a.kind == "mcts"), "")
+    log(f"gauntlet of {run_dir}: generations {chosen}, {len(plans)} pairings x {games} games, mcts: {search}")
     summaries = run_matches(plans, parallel, log)
     report = GauntletReport(chosen, anchors[0].name, rate(summaries, anchors[0].name), summaries)
     write_bytes_atomic(out / RATINGS_FILE, (json.dumps(report.to_dict(), indent=1, sort_keys=True,

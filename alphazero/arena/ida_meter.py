@@ -1,7 +1,9 @@
 """The IDA meter: per generation, how much search amplifies the network, how closely the network
 distils its own search, how much each generation gains, and whether the loop reached a fixed point.
 
-- amplification gain  = Elo(mcts-g) - Elo(raw-g), both from the gauntlet's rating list;
+- amplification gain  = Elo(mcts-g) - Elo(raw-g), both from the gauntlet's rating list; mcts-g
+  searches with the amplifier that produced g's training targets: the run's self-play search
+  (``config.json``: PUCT or Gumbel, its constants, its simulations) without root noise;
 - generation gain     = Elo(raw-g) - Elo(raw-p), p the previous rated generation;
 - distillation gap    = on generation g's own self-play games (played after g was published, so
   never trained on by g): mean KL(search policy || network policy) over full-search positions, and

@@ -258,9 +258,13 @@ def _prepare(plan: MatchPlan) -> list[dict]:
                 raise MatchError(f"{out} holds another match ({key} was {was}, now {now}); use another --out")
         for key in ("a", "b"):
             was, now = old[key], header[key]
-            if {k: v for k, v in was.items() if k != "text"} != {k: v for k, v in now.items() if k != "text"}:
+            differs = sorted(k for k in set(was) | set(now) if k != "text" and was.get(k) != now.get(k))
+            if differs:
+                # An mcts player's search is part of it: games searched otherwise (e.g. before mcts:
+                # players followed their run's config.json) are another match.
                 raise MatchError(f"{out} holds another match (player {key.upper()} was {was['name']} "
-                                 f"{was.get('path') or ' '.join(was.get('argv', []))}, now {now['name']}); use another --out")
+                                 f"{was.get('path') or ' '.join(was.get('argv', []))}, now {now['name']}; "
+                                 f"differs in {', '.join(differs)}); use another --out")
     else:
         write_bytes_atomic(header_path, (json.dumps(header, indent=1, sort_keys=True) + "\n").encode())
     return read_results(out)

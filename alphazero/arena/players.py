@@ -4,7 +4,11 @@ Specs (an optional ``NAME=`` prefix renames the player)::
 
     random                      uniform over legal moves that do not fill an own simple eye
     raw:PATH                    the network alone: argmax of its policy over legal moves
-    mcts:PATH[@VISITS|@SECs]    the network with search (default 200 visits; ``@2.5s``: seconds per move)
+    mcts:PATH[@VISITS|@SECs][:default-puct]
+                                the network with search: by default the run's own self-play search
+                                (see below); ``@VISITS`` replaces the budget only, ``@2.5s`` searches
+                                2.5 seconds per move (PUCT only); ``:default-puct`` plays the built-in
+                                default search instead (PUCT, ``SearchConfig()`` constants, 200 visits)
     gnugo:LEVEL                 GNU Go 0..10 with the match's rules (the reference anchor)
     gtp:COMMAND LINE            any GTP engine, e.g. ``gtp:gnugo --mode gtp --level 1`` or
                                 ``gtp:python -m alphazero.cli gtp --checkpoint DIR --visits 32``
@@ -14,22 +18,37 @@ Specs (an optional ``NAME=`` prefix renames the player)::
 PATH is a checkpoint directory (``model.json`` + ``model.safetensors``) or a run directory, which
 names its newest ``models/<generation>``. In-process players read the referee's ``GtpGame``;
 GTP players keep their own board in step through ``play`` commands.
+
+The search of ``mcts:``: a checkpoint of a run (``RUN/models/<generation>`` with ``RUN/config.json``)
+searches as that run's self-play did, so that the gauntlet and the IDA meter measure the amplifier
+that produced the training targets: the run's ``search`` section (PUCT or Gumbel, c constants,
+first-play urgency, considered actions) at its ``search.simulations`` budget. Play drops what only
+exists to explore in self-play: Dirichlet noise and forced playouts (PUCT), the Gumbel noise of the
+root (Gumbel). Gumbel play is then deterministic sequential halving over the ``gumbel_considered``
+actions of highest prior, ranked by log prior + sigma(completed Q), the survivor played: the
+evaluation policy of mctx's ``gumbel_muzero_policy`` (gumbel scale 0), and the cheap searches of
+our own self-play. A checkpoint with no run config (a bare directory) searches with the defaults:
+PUCT, ``SearchConfig()`` constants, 200 visits.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import re
 import shlex
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from alphazero.checkpoint import META_FILE, CheckpointError, read_meta
+from alphazero.config.base import ConfigError
+from alphazero.config.search import SearchConfig
 from alphazero.gtp.game import GtpGame
 from alphazero.gtp_client import (
     GNUGO_MAX_LEVEL,
@@ -47,7 +66,9 @@ from go_engine import features as F
 from go_engine.rules import Rules
 
 RESIGN = -1  # genmove's answer for a resignation (actions are >= 0)
-DEFAULT_VISITS = 200
+DEFAULT_VISITS = 200  # mcts budget of a checkpoint without a run config, and of ``:default-puct``
+DEFAULT_PUCT = ":default-puct"  # mcts spec suffix: the built-in default search, not the run's
+RUN_CONFIG = "config.json"  # in the run directory, two levels above models/<generation>
 STARTUP_TIMEOUT_S = 120.0  # first command and first genmove of a fresh engine (imports, JIT compilation)
 RESIGN_WINRATE = 0.05  # mcts players resign below this (root and best move), as ``alphazero gtp`` does
 KINDS = ("random", "raw", "mcts", "gnugo", "gtp")
@@ -84,6 +105,10 @@ class PlayerSpec:
     level: int = 0  # gnugo
     argv: tuple[str, ...] = ()  # gtp
     text: str = ""  # the spec as given
+    # mcts: the SearchConfig (as a dict) the player plays with, resolved when the spec is parsed
+    # (the run's self-play search without its noise, or the defaults), so a match records it.
+    search: dict | None = field(default=None, hash=False)
+    search_from: str = ""  # mcts: the run config.json it came from, or "" for the defaults
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
@@ -133,6 +158,44 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return p.resolve()
 
 
+def run_config_path(checkpoint: Path) -> Path | None:
+    """``RUN/config.json`` of a checkpoint at ``RUN/models/<generation>``, None if there is none."""
+    if checkpoint.parent.name != "models":
+        return None
+    path = checkpoint.parent.parent / RUN_CONFIG
+    return path if path.is_file() else None
+
+
+def read_run_search(config_path: Path) -> SearchConfig:
+    """The ``search`` section of a run's ``config.json`` (missing keys keep their defaults)."""
+    try:
+        data = json.loads(Path(config_path).read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        return SearchConfig.from_dict(data.get("search", {}), "search")
+    except (OSError, ValueError, ConfigError) as e:
+        raise SpecError(f"{config_path}: cannot read the run's search config ({e})") from None
+
+
+def play_search_config(search: SearchConfig, visits: int | None) -> SearchConfig:
+    """A self-play search as a player plays it: no Dirichlet noise, no forced playouts (Gumbel
+    play draws no root noise either: players search with ``full_search=False``), and
+    ``visits`` simulations when the budget is in visits."""
+    return dataclasses.replace(search, dirichlet_epsilon=0.0, forced_playouts_k=0.0,
+                               simulations=visits if visits is not None else search.simulations)
+
+
+def describe_search(spec: PlayerSpec) -> str:
+    """One line on an mcts spec's search, e.g. ``Gumbel (8 considered), 16 visits, from RUN/config.json``."""
+    if spec.kind != "mcts":
+        return spec.kind
+    search = SearchConfig.from_dict(spec.search) if spec.search is not None else SearchConfig()
+    kind = (f"Gumbel ({search.gumbel_considered} considered)" if search.gumbel
+            else f"PUCT (c_puct_init {search.c_puct_init:g})")
+    budget = f"{spec.seconds:g} s per move" if spec.seconds is not None else f"{spec.visits} visits"
+    return f"{kind}, {budget}, " + (f"from {spec.search_from}" if spec.search_from else "the default search")
+
+
 def checkpoint_label(path: Path) -> str:
     """``<run>/g<gen>`` for a run's checkpoint, else the directory name."""
     if path.parent.name == "models" and path.name.isdigit():
@@ -161,7 +224,7 @@ def _resolve_executable(argv: list[str], text: str) -> list[str]:
 def parse_spec(text: str) -> PlayerSpec:
     """Parse and check a player spec (see the module docstring); raises ``SpecError``."""
     if not isinstance(text, str) or not text.strip():
-        raise SpecError("empty player spec; use random, raw:PATH, mcts:PATH[@VISITS], gnugo:LEVEL or gtp:COMMAND")
+        raise SpecError("empty player spec; use random, raw:PATH, mcts:PATH[@VISITS][:default-puct], gnugo:LEVEL or gtp:COMMAND")
     raw = text.strip()
     name = None
     m = _NAME_PREFIX.match(raw)
@@ -172,11 +235,18 @@ def parse_spec(text: str) -> PlayerSpec:
         spec = PlayerSpec("random", "random")
     elif kind in ("raw", "mcts") and sep:
         budget = None
-        if kind == "mcts" and "@" in rest:
-            head, _, tail = rest.rpartition("@")
-            if not _BUDGET.match(tail):
-                raise SpecError(f"{text!r}: search budget {tail!r} is neither visits (@64) nor seconds (@2.5s)")
-            rest, budget = head, tail
+        forced_default = False
+        if kind == "mcts":
+            # The suffix may follow the budget (mcts:P@64:default-puct) or precede it.
+            if rest.endswith(DEFAULT_PUCT):
+                rest, forced_default = rest[: -len(DEFAULT_PUCT)], True
+            if "@" in rest:
+                head, _, tail = rest.rpartition("@")
+                if not _BUDGET.match(tail):
+                    raise SpecError(f"{text!r}: search budget {tail!r} is neither visits (@64) nor seconds (@2.5s)")
+                rest, budget = head, tail
+            if not forced_default and rest.endswith(DEFAULT_PUCT):
+                rest, forced_default = rest[: -len(DEFAULT_PUCT)], True
         if not rest:
             raise SpecError(f"{text!r}: missing checkpoint or run directory after '{kind}:'")
         path = resolve_checkpoint(rest)
@@ -184,17 +254,7 @@ def parse_spec(text: str) -> PlayerSpec:
         if kind == "raw":
             spec = PlayerSpec("raw", f"raw:{label}", path=str(path))
         else:
-            visits, seconds = DEFAULT_VISITS, None
-            if budget is not None:
-                bm = _BUDGET.match(budget)
-                if bm.group(1) is not None:
-                    visits = int(bm.group(1))
-                else:
-                    seconds = float(bm.group(2))
-                if visits < 1 or (seconds is not None and seconds <= 0):
-                    raise SpecError(f"{text!r}: the search budget must be positive")
-            shown = f"{seconds:g}s" if seconds is not None else str(visits)
-            spec = PlayerSpec("mcts", f"mcts:{label}@{shown}", path=str(path), visits=visits, seconds=seconds)
+            spec = _mcts_spec(text, path, label, budget, forced_default)
     elif kind == "gnugo" and sep:
         if not rest.isdigit() or not 0 <= int(rest) <= GNUGO_MAX_LEVEL:
             raise SpecError(f"{text!r}: GNU Go level must be an integer in [0, {GNUGO_MAX_LEVEL}]")
@@ -211,8 +271,31 @@ def parse_spec(text: str) -> PlayerSpec:
         argv = _resolve_executable(argv, text)
         spec = PlayerSpec("gtp", f"gtp:{rest.strip()}", argv=tuple(argv))
     else:
-        raise SpecError(f"unknown player spec {text!r}; use random, raw:PATH, mcts:PATH[@VISITS], gnugo:LEVEL or gtp:COMMAND")
+        raise SpecError(f"unknown player spec {text!r}; use random, raw:PATH, mcts:PATH[@VISITS][:default-puct], gnugo:LEVEL or gtp:COMMAND")
     return dataclasses.replace(spec, name=name or spec.name, text=text.strip())
+
+
+def _mcts_spec(text: str, path: Path, label: str, budget: str | None, forced_default: bool) -> PlayerSpec:
+    """An mcts spec: the run's self-play search (or the defaults) with the budget given, if any."""
+    config_path = None if forced_default else run_config_path(path)
+    search = read_run_search(config_path) if config_path is not None else SearchConfig()
+    visits, seconds = (search.simulations if config_path is not None else DEFAULT_VISITS), None
+    if budget is not None:
+        bm = _BUDGET.match(budget)
+        if bm.group(1) is not None:
+            visits = int(bm.group(1))
+        else:
+            seconds = float(bm.group(2))
+        if visits < 1 or (seconds is not None and seconds <= 0):
+            raise SpecError(f"{text!r}: the search budget must be positive")
+    if seconds is not None and search.gumbel:
+        raise SpecError(f"{text!r}: {config_path} self-plays with Gumbel search, whose sequential halving needs its "
+                        f"visit count in advance: give @VISITS, or add {DEFAULT_PUCT} for a PUCT search on a time budget")
+    shown = f"{seconds:g}s" if seconds is not None else str(visits)
+    play = play_search_config(search, visits if seconds is None else None)
+    return PlayerSpec("mcts", f"mcts:{label}@{shown}" + (DEFAULT_PUCT if forced_default else ""), path=str(path),
+                      visits=visits, seconds=seconds, search=play.to_dict(),
+                      search_from=str(config_path) if config_path is not None else "")
 
 
 # ---- players -----------------------------------------------------------------------------------
@@ -296,13 +379,25 @@ class RawNetworkPlayer:
         pass
 
 
+def _hopeless(visits: int, root_winrate: float, best_winrate: float, score_lead: float, resign_winrate: float) -> bool:
+    """Resign (as ``alphazero gtp`` does): the root and the chosen move both below the threshold
+    and the network's score lead negative, after at least two visits."""
+    return visits >= 2 and root_winrate < resign_winrate and best_winrate < resign_winrate and score_lead < 0
+
+
 class SearchNetworkPlayer:
-    """The network with MCTS (``alphazero.gtp.search_player``): a visit or time budget per move;
-    resigns like ``alphazero gtp`` when both the root and the best move look hopeless."""
+    """The network with PUCT MCTS (``alphazero.gtp.search_player``): a visit or time budget per
+    move, the lower-confidence-bound choice, the tree kept between moves when the config reuses
+    trees; resigns like ``alphazero gtp`` when both the root and the best move look hopeless."""
 
     def __init__(self, name: str, search_player, seconds: float | None = None, resign_winrate: float = RESIGN_WINRATE) -> None:
         self.name, self.search, self.seconds, self.resign_winrate = name, search_player, seconds, resign_winrate
         self.history = search_player.history
+
+    @property
+    def search_config(self) -> SearchConfig:
+        """The search it plays with."""
+        return self.search.search_config
 
     def new_game(self, game: GtpGame, seed: int) -> None:
         self.search.rng = np.random.default_rng(seed)
@@ -312,7 +407,7 @@ class SearchNetworkPlayer:
             raise Forfeit("error", f"asked to move for colour {colour} out of turn")
         report = self.search.think(game, self.seconds)
         best = report.candidates[0].winrate if report.candidates else report.winrate
-        if report.visits >= 2 and report.winrate < self.resign_winrate and best < self.resign_winrate and report.score_lead < 0:
+        if _hopeless(report.visits, report.winrate, best, report.score_lead, self.resign_winrate):
             return RESIGN
         return int(report.best_action)
 
@@ -321,6 +416,68 @@ class SearchNetworkPlayer:
 
     def close(self) -> None:
         pass
+
+
+class GumbelNetworkPlayer:
+    """The network with the Gumbel root search its run self-played with, minus the sampling noise:
+    the ``gumbel_considered`` actions of highest prior, sequential halving over them with the whole
+    visit budget (ranked by log prior + sigma(completed Q); interior nodes as in self-play), and
+    the survivor played (``BatchedMCTS.gumbel_action`` with zero Gumbel noise). Deterministic for a
+    position; a fresh tree each move, since the halving schedule assumes a fresh root."""
+
+    def __init__(self, name: str, evaluator, search_config: SearchConfig, history: int,
+                 resign_winrate: float = RESIGN_WINRATE) -> None:
+        if not search_config.gumbel:
+            raise ValueError("GumbelNetworkPlayer needs a search config with gumbel=true")
+        self.name, self.evaluator, self.search_config, self.history = name, evaluator, search_config, history
+        self.visits = search_config.simulations
+        self.resign_winrate = resign_winrate
+        self.rng = np.random.default_rng(0)  # unused by noiseless Gumbel search; kept for the search API
+        self._mcts = None  # BatchedMCTS over a batch of one, rebuilt when the size or rules change
+        self._key = None
+
+    def new_game(self, game: GtpGame, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def _search(self, game: GtpGame):
+        from selfplay.mcts import BatchedMCTS
+
+        key = (game.size, game.rules)
+        if self._mcts is None or self._key != key:
+            self._mcts = BatchedMCTS(self.search_config, game.rules, B.take_rows(game.state, [0]), self.evaluator,
+                                     history=self.history, max_simulations=self.visits, max_moves=B.capacity(game.state))
+            self._key = key
+        mcts = self._mcts
+        B.copy_row(game.state, 0, mcts.roots, 0)
+        mcts.roots.done[0] = False  # GTP games go on after two passes (cleanup, disputes)
+        mcts.reset(0)
+        # full_search=False: no Gumbel noise at the root (play, not exploration).
+        mcts.search(self.rng, self.visits, full_search=False, rows=[0])
+        return mcts
+
+    def genmove(self, game: GtpGame, colour: int) -> int:
+        from selfplay.tree import ROOT, child_q
+
+        if game.to_play != colour:
+            raise Forfeit("error", f"asked to move for colour {colour} out of turn")
+        mcts = self._search(game)
+        action = int(mcts.gumbel_action(0))
+        root = (1.0 + mcts.root_value(0)) / 2.0
+        q = float(child_q(mcts.tree, 0)[action])
+        best = (1.0 + q) / 2.0 if math.isfinite(q) else root
+        if root < self.resign_winrate and best < self.resign_winrate:
+            planes = F.encode(game.state, game.rules, history=self.history)  # [1, C, n, n]
+            out = self.evaluator(planes, B.legal_mask(game.state, game.rules))
+            score = float(out[2]["score"][0]) if len(out) > 2 and "score" in out[2] else 0.0
+            if _hopeless(int(mcts.tree.visits[0, ROOT]), root, best, score, self.resign_winrate):
+                return RESIGN
+        return action
+
+    def observe(self, colour: int, action: int) -> None:
+        pass
+
+    def close(self) -> None:
+        self._mcts = None
 
 
 class GtpPlayer:
@@ -399,11 +556,15 @@ def build_player(spec: PlayerSpec, rules: Rules, move_timeout: float, seed: int 
         evaluator, meta = NetworkEvaluator.from_checkpoint(spec.path)
         if spec.kind == "raw":
             return RawNetworkPlayer(spec.name, evaluator, meta.history)
-        from alphazero.config.search import SearchConfig
         from alphazero.gtp.search_player import SearchPlayer
 
-        search = SearchPlayer(evaluator, SearchConfig(), visits=spec.visits or DEFAULT_VISITS, history=meta.history,
-                              seed=seed, has_ownership=True)
+        visits = spec.visits or DEFAULT_VISITS
+        # A spec from before specs carried their search (no "search" key) meant the defaults.
+        config = (SearchConfig.from_dict(spec.search) if spec.search is not None
+                  else play_search_config(SearchConfig(), visits))
+        if config.gumbel:
+            return GumbelNetworkPlayer(spec.name, evaluator, config, meta.history)
+        search = SearchPlayer(evaluator, config, visits=visits, history=meta.history, seed=seed, has_ownership=True)
         return SearchNetworkPlayer(spec.name, search, spec.seconds)
     if spec.kind == "gnugo":
         return GtpPlayer(spec.name, gnugo_command(spec.level, rules, seed=seed), move_timeout, stderr_path)

@@ -22,11 +22,14 @@ class ArenaConfig(ConfigBase):
     """Games of the new generation against the previous one (colours alternate); with SPRT gating
     the most that are played."""
     games_vs_anchor: int = 20
-    """Games of the new generation against the fixed anchor (for an absolute Elo curve)."""
+    """Games of the new generation against the fixed anchor: the Elo the display, the metrics and
+    arena/training_elo.png show, with its 95% interval (0: no anchored Elo)."""
     anchor: str = "random"
-    """Fixed opponent that defines 0 Elo: random, or gnugo:LEVEL with LEVEL 0..10."""
+    """Fixed opponent that defines 0 Elo: random, or gnugo:LEVEL with LEVEL 0..10 (random is soon
+    beaten in every game, which only bounds the Elo from below: a GNU Go level keeps measuring)."""
     visits: int = 0
-    """Simulations per move of the networks in these matches; 0 = the self-play search budget."""
+    """Simulations per move of the networks in these matches; 0 = the self-play search budget.
+    They search as self-play does (the run's search config, without root noise)."""
     opening_moves: int = 4
     """Random moves opening each pair of games (the same opening with colours swapped), so
     deterministic players do not repeat one game."""

@@ -10,6 +10,38 @@ def _fmt(value, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _interval(ci: float) -> str:
+    return f"+- {ci:.0f}" if ci < 10_000 else "+- inf"
+
+
+def _anchored(evaluation: dict | None) -> str | None:
+    if not evaluation or evaluation.get("elo_vs_anchor") is None:
+        return None
+    anchor = evaluation.get("anchor") or "anchor"
+    return f"Elo vs {anchor} {evaluation['elo_vs_anchor']:+.0f} {_interval(evaluation['ci_vs_anchor'])}"
+
+
+def anchored_elo_text(evaluation: dict | None) -> str | None:
+    """``Elo vs random +412 +- 180 (g40)``: the newest evaluated generation against the fixed
+    anchor, with its 95% interval; None when there is none yet (or no anchor games)."""
+    text = _anchored(evaluation)
+    return None if text is None else f"{text} (g{evaluation['generation']})"
+
+
+def evaluation_text(evaluation: dict, gating: bool) -> str:
+    """The log line of one evaluation: against the anchor first (the Elo that means something
+    across generations), then against the previous evaluated generation."""
+    e = evaluation
+    parts = [f"evaluation of generation {e['generation']}:"]
+    anchored = _anchored(e)
+    if anchored is not None:
+        parts.append(f"{anchored} (95%; {e.get('anchor_wins', 0)}-{e.get('anchor_losses', 0)}-{e.get('anchor_draws', 0)});")
+    parts.append(f"{e['wins']}-{e['losses']}-{e['draws']} vs generation {e['previous']} "
+                 f"(Elo {e['elo_vs_previous']:+.0f} {_interval(e['ci_vs_previous'])})"
+                 + (f", gate: {e['decision']}" if gating else ""))
+    return " ".join(parts)
+
+
 class Display:
     """``quiet``: only one line per generation and the final message (for logs)."""
 
@@ -29,9 +61,11 @@ class Display:
             self.stream.write(text + "\n")
         self.stream.flush()
 
-    def update(self, counters, selfplay: dict, learner: dict, loop_cfg, elo: float | None = None) -> None:
+    def update(self, counters, selfplay: dict, learner: dict, loop_cfg, evaluation: dict | None = None) -> None:
+        """The live line; ``evaluation`` is the newest evaluation entry (its anchored Elo is shown)."""
         if self.quiet:
             return
+        elo = anchored_elo_text(evaluation)
         in_gen = counters.steps_since_publish / max(loop_cfg.train_steps_per_generation, 1)
         text = (
             f"gen {counters.generation} [{in_gen:4.0%}] | games {counters.games} "
@@ -39,7 +73,7 @@ class Display:
             f"evals/s {_fmt(selfplay.get('evaluations_per_s'), '.0f')} len {_fmt(selfplay.get('game_length'), '.0f')} | "
             f"loss {_fmt(learner.get('loss/total'))} pol {_fmt(learner.get('loss/policy'))} "
             f"val {_fmt(learner.get('loss/value'))} | samples/pos {counters.samples_trained / max(counters.positions, 1):.2f}"
-            + (f" | Elo {elo:+.0f}" if elo is not None else "")
+            + (f" | {elo}" if elo is not None else "")
         )
         self._write(text, newline=False)
 

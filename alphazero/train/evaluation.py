@@ -1,10 +1,16 @@
 """Evaluation during training: each due generation plays the previously evaluated one and a fixed
 anchor (a Ray task, so the driver keeps serving self-play); results go to metrics, to the run's
-Elo plot, and decide gating when it is on."""
+Elo plot, and decide gating when it is on.
+
+The Elo shown is the match against the anchor (``arena.anchor`` = 0 Elo), each generation measured
+directly with its own 95% interval. The chained Elo (generation 0 = 0, plus each match against the
+previous evaluated generation) is kept in the history and the plot, labelled as chained, with its
+interval grown by every link: its errors add up, so after many generations it says little."""
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +31,13 @@ class Evaluation:
     draws: int
     elo_vs_previous: float
     ci_vs_previous: float
-    elo_vs_anchor: float | None
-    ci_vs_anchor: float | None
+    elo_vs_anchor: float | None  # Elo of this generation with the anchor at 0 (None: no anchor games)
+    ci_vs_anchor: float | None  # its 95% half-width
     decision: str  # accept / reject / continue (gating), or "n/a"
+    anchor: str = ""  # the anchor's player name (random, gnugo-l<level>)
+    anchor_wins: int = 0  # this generation's results against the anchor
+    anchor_losses: int = 0
+    anchor_draws: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -50,18 +60,21 @@ def evaluate_generation(run_root: str, config: RunConfig, generation: int, previ
     sprt = arena.sprt() if arena.gating and arena.gating_method == "sprt" else None
     plans = [MatchPlan(new, old, arena.games_vs_previous, base / f"{generation:06d}-vs-{previous:06d}", settings,
                        seed=generation, sprt=sprt)]
+    anchor = parse_spec(arena.anchor)
     if arena.games_vs_anchor > 0:
-        plans.append(MatchPlan(new, parse_spec(arena.anchor), arena.games_vs_anchor,
+        plans.append(MatchPlan(new, anchor, arena.games_vs_anchor,
                                base / f"{generation:06d}-vs-anchor", settings, seed=10_000 + generation))
     summaries = run_matches(plans, parallel=arena.parallel_games, log=lambda text: None)
     vs_prev = summaries[0]
     elo_prev = vs_prev.elo() or (0.0, float("inf"))
-    elo_anchor = summaries[1].elo() if len(summaries) > 1 else None
+    vs_anchor = summaries[1] if len(summaries) > 1 else None
+    elo_anchor = vs_anchor.elo() if vs_anchor is not None else None
     decision = arena.gate(vs_prev.wins, vs_prev.losses, vs_prev.draws) if arena.gating else "n/a"
     if arena.gating and decision == "continue":
         decision = "reject"  # the match ended without the gate being passed
     return Evaluation(generation, previous, vs_prev.wins, vs_prev.losses, vs_prev.draws, elo_prev[0], elo_prev[1],
-                      elo_anchor[0] if elo_anchor else None, elo_anchor[1] if elo_anchor else None, decision).to_dict()
+                      elo_anchor[0] if elo_anchor else None, elo_anchor[1] if elo_anchor else None, decision,
+                      anchor.name, *((vs_anchor.wins, vs_anchor.losses, vs_anchor.draws) if vs_anchor else (0, 0, 0))).to_dict()
 
 
 def elo_history_path(run: RunDir) -> Path:
@@ -69,16 +82,18 @@ def elo_history_path(run: RunDir) -> Path:
 
 
 def record_and_plot(run: RunDir, result: dict) -> dict:
-    """Append ``result`` to the run's Elo history (chained through the matches vs the previous
-    evaluated generation, generation 0 = 0 Elo) and redraw ``arena/training_elo.png``."""
+    """Append ``result`` to the run's Elo history and redraw ``arena/training_elo.png``. The entry
+    adds the chained Elo ``elo_chain`` (through the matches vs the previous evaluated generation,
+    generation 0 = 0 Elo) and ``ci_chain``, its 95% half-width: the links' half-widths combined
+    as independent errors, so it only grows."""
     from alphazero.atomic_io import write_bytes_atomic
 
     path = elo_history_path(run)
     history = json.loads(path.read_text()) if path.exists() else []
     history = [h for h in history if h["generation"] != result["generation"]]
-    chained = {0: 0.0, **{h["generation"]: h["elo_chain"] for h in history}}
-    base = chained.get(result["previous"], 0.0)
-    entry = {**result, "elo_chain": base + result["elo_vs_previous"]}
+    chained = {0: (0.0, 0.0), **{h["generation"]: (h["elo_chain"], h.get("ci_chain", math.inf)) for h in history}}
+    base, base_ci = chained.get(result["previous"], (0.0, math.inf))
+    entry = {**result, "elo_chain": base + result["elo_vs_previous"], "ci_chain": math.hypot(base_ci, result["ci_vs_previous"])}
     history.append(entry)
     history.sort(key=lambda h: h["generation"])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +102,12 @@ def record_and_plot(run: RunDir, result: dict) -> dict:
     return entry
 
 
+PLOT_CI_CAP = 2000.0  # error bars drawn at most this long (an interval of a handful of games is huge)
+
+
 def _plot(history: list[dict], path: Path) -> None:
+    """The anchored Elo with its 95% error bars is the main line; the chained Elo, its band
+    growing with every link, is drawn faintly for comparison."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -96,16 +116,20 @@ def _plot(history: list[dict], path: Path) -> None:
     fig = Figure(figsize=(7, 4.5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.subplots()
-    gens = [0] + [h["generation"] for h in history]
-    ax.plot(gens, [0.0] + [h["elo_chain"] for h in history], marker="o", label="Elo vs generation 0 (chained)")
-    anchored = [h for h in history if h["elo_vs_anchor"] is not None]
+    anchored = [h for h in history if h.get("elo_vs_anchor") is not None]
+    anchor = next((h.get("anchor") for h in anchored if h.get("anchor")), "the anchor")
     if anchored:
         ax.errorbar([h["generation"] for h in anchored], [h["elo_vs_anchor"] for h in anchored],
-                    yerr=[min(h["ci_vs_anchor"], 2000.0) for h in anchored], marker="s", capsize=3,
-                    label="Elo vs anchor (95%)")
+                    yerr=[min(h["ci_vs_anchor"], PLOT_CI_CAP) for h in anchored], marker="s", capsize=3, linewidth=2,
+                    label=f"Elo vs {anchor} (= 0), 95% interval", zorder=3)
+    gens = [0] + [h["generation"] for h in history]
+    chain = [0.0] + [h["elo_chain"] for h in history]
+    band = [0.0] + [min(h.get("ci_chain", math.inf), PLOT_CI_CAP) for h in history]
+    ax.plot(gens, chain, linestyle="--", color="grey", alpha=0.7, label="chained vs generation 0 (errors add up)")
+    ax.fill_between(gens, [c - b for c, b in zip(chain, band)], [c + b for c, b in zip(chain, band)], color="grey", alpha=0.12)
     ax.set_xlabel("generation")
     ax.set_ylabel("Elo")
-    ax.set_title("Evaluation during training")
+    ax.set_title(f"Evaluation during training (anchor {anchor} = 0 Elo)" if anchored else "Evaluation during training (no anchor games)")
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
     fig.tight_layout()

@@ -26,7 +26,7 @@ from ray.exceptions import RayActorError, RayTaskError
 from alphazero.config.base import ConfigError
 from alphazero.config.run import RunConfig
 from alphazero.train.actors import LearnerActor, ReplayActor, SelfPlayActor, actor_name
-from alphazero.train.display import Display
+from alphazero.train.display import Display, evaluation_text
 from alphazero.train.evaluation import evaluate_generation, record_and_plot
 from alphazero.train.metrics import MetricsLog, WandbMode
 from alphazero.train.run_dir import RunDir
@@ -251,7 +251,7 @@ class _Driver:
         self.eval_pending: dict = {}  # ObjectRef -> generation being evaluated
         self.candidates: dict = {}  # generation -> weights ref, waiting for the gate (gating only)
         self.last_evaluated = self.version  # the chain of evaluations: each due generation plays this one
-        self.latest_elo: float | None = None
+        self.latest_evaluation: dict | None = None  # the newest evaluation entry (its anchored Elo is displayed)
         self.window = Window()
         self.last_learner: dict = {}
         self.batch = config.trainer.batch_size
@@ -397,18 +397,13 @@ class _Driver:
             self.candidates.pop(generation, None)
             return
         entry = record_and_plot(self.run, result)
-        self.latest_elo = entry["elo_chain"]
+        self.latest_evaluation = entry
         self.metrics.log("arena", entry)
         if self.config.arena.gating:
             weights_ref = self.candidates.pop(generation, None)
             if result["decision"] == "accept" and weights_ref is not None and generation > self.version:
                 self.version, self.weights_ref = generation, weights_ref
-        self.display.message(
-            f"evaluation of generation {generation}: {result['wins']}-{result['losses']}-{result['draws']} vs "
-            f"generation {result['previous']} (Elo {result['elo_vs_previous']:+.0f} +- {min(result['ci_vs_previous'], 9999):.0f})"
-            + (f", Elo vs anchor {result['elo_vs_anchor']:+.0f}" if result["elo_vs_anchor"] is not None else "")
-            + (f", gate: {result['decision']}" if self.config.arena.gating else "")
-        )
+        self.display.message(evaluation_text(entry, self.config.arena.gating))
 
     def tick(self) -> None:
         if time.monotonic() - self.window.start < self.loop_cfg.display_interval_s:
@@ -418,7 +413,7 @@ class _Driver:
                        samples_trained=self.c.samples_trained, parked_actors=len(self.parked))
         if summary["games"] or summary["positions_per_s"]:
             self.metrics.log("selfplay", summary)
-        self.display.update(self.c, summary, self.last_learner, self.loop_cfg, self.latest_elo)
+        self.display.update(self.c, summary, self.last_learner, self.loop_cfg, self.latest_evaluation)
         self.window = Window()
 
     def finish(self) -> None:

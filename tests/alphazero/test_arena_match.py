@@ -8,17 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from alphazero.arena.match import GAMES_DIR, RESULTS_FILE, GameSettings, MatchError, MatchPlan, run_match
 from alphazero.arena.players import SpecError, parse_spec
 from alphazero.arena.sprt import Sprt
-from alphazero.checkpoint import CheckpointMeta, save_checkpoint
-from alphazero.config.network import network_preset
-from alphazero.model import PolicyValueNet
 from go_engine import board as B
-from go_engine import features
 from go_engine.sgf import read_sgf, replay
+from tests.alphazero import tiny_checkpoint
 
 HISTORY = 2
 
@@ -28,12 +24,7 @@ def quiet(_: str) -> None:
 
 
 def make_checkpoint(directory: Path, seed: int, generation: int = 0) -> Path:
-    torch.manual_seed(seed)
-    net = PolicyValueNet(network_preset("tiny"), features.num_planes(HISTORY))
-    meta = CheckpointMeta(network=net.config, input_planes=net.in_planes, feature_version=features.FEATURE_VERSION,
-                          history=HISTORY, board_sizes=(9,), generation=generation)
-    save_checkpoint(directory, net, meta)
-    return directory
+    return tiny_checkpoint.make_checkpoint(directory, seed, generation, HISTORY, size=9)
 
 
 def strip_timing(results: list[dict]) -> list[dict]:

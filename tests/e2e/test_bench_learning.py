@@ -47,9 +47,21 @@ def test_anchor_specs_need_a_fixed_opponent_and_a_budget():
     a = tool.Anchor.parse("gnugo:1@16")
     assert (a.spec, a.visits, a.key) == ("gnugo:1", 16, "gnugo_1-at16")
     assert tool.Anchor.parse("random@200").visits == 200
-    for bad in ["gnugo:1", "gnugo:1@0", "gnugo:1@x", "mcts:runs/x@16", "gnugo:11@16"]:
+    for bad in ["gnugo:1", "gnugo:1@0", "gnugo:1@x", "mcts:no/such/run@16", "gnugo:11@16"]:
         with pytest.raises(ConfigError, match="--match"):
             tool.Anchor.parse(bad)
+
+
+def test_a_fixed_checkpoint_is_an_anchor(tmp_path):
+    from tests.alphazero import tiny_checkpoint
+
+    ckpt = tiny_checkpoint.make_checkpoint(tmp_path / "models" / "000034", generation=34)
+    a = tool.Anchor.parse(f"mcts:{ckpt}@16@32")
+    assert (a.spec, a.visits) == (f"mcts:{ckpt}@16", 32)
+    assert tool.Anchor.parse(f"raw:{ckpt}@16").spec == f"raw:{ckpt}"
+    (ckpt / "model.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="--match"):
+        tool.Anchor.parse(f"mcts:{ckpt}@16")
 
 
 def test_marks_default_to_every_ten_minutes_and_the_end():

@@ -644,6 +644,11 @@ class BatchedMCTS:
         self.rows.sims_left[b] = 0
         self.rows.root_pending[b] = False
 
+    def stop(self, b: int) -> None:
+        """End row ``b``'s search now (its tree keeps what was searched); the row goes idle."""
+        self.rows.sims_left[b] = 0
+        self.rows.root_pending[b] = False
+
     def reset(self, b: int) -> None:
         """Forget row ``b``'s tree (a new game started there)."""
         reset_row(self.tree, b)

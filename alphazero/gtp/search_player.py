@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from alphazero.analysis.results import principal_variation
 from alphazero.config.search import SearchConfig
 from alphazero.gtp.analysis import Candidate, SearchReport
 from alphazero.gtp.game import GtpGame
@@ -180,19 +181,7 @@ class SearchPlayer:
     @staticmethod
     def _pv(mcts: BatchedMCTS, first: int, max_len: int = 12) -> tuple[list[int], list[int]]:
         """(the most visited line from ``first``, the visits of each of its nodes)."""
-        t = mcts.tree
-        pv = [first]
-        node = int(t.children[0, ROOT, first])
-        pv_visits = [int(t.visits[0, node]) if node >= 0 else 0]
-        while node >= 0 and t.expanded[0, node] and len(pv) < max_len:
-            visits = child_visits(t, 0, node)
-            if visits.max() <= 0:
-                break
-            a = int(np.argmax(visits))
-            pv.append(a)
-            pv_visits.append(int(visits[a]))
-            node = int(t.children[0, node, a])
-        return pv, pv_visits
+        return principal_variation(mcts, 0, first, max_len)
 
     # ---- ownership ---------------------------------------------------------------------------
     def ownership(self, game: GtpGame) -> np.ndarray:

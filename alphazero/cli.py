@@ -10,8 +10,9 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("alphazero.train_cli", "start or resume a self-play training run (local Ray, or --address a cluster)"),
     "gtp": ("alphazero.gtp_cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, KGS, the arena)"),
+    "analysis": ("alphazero.analysis_cli", "KataGo's JSON analysis engine on stdin/stdout (for KaTrain)"),
     "arena": ("alphazero.arena_cli", "matches between players, gauntlet ratings of a run, the IDA meter"),
-    "bench": ("alphazero.bench_cli", "run a benchmark (engine, mcts, train, infer) and print numbers"),
+    "bench": ("alphazero.bench_cli", "run a benchmark (engine, mcts, train, infer, analysis) and print numbers"),
 }
 
 

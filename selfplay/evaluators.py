@@ -112,31 +112,41 @@ def _area_margin(own: np.ndarray, opp: np.ndarray, region: np.ndarray, stack: np
 
 
 @njit(cache=True, parallel=True)
-def _area_values(planes: np.ndarray, scale: float, out: np.ndarray) -> None:
+def _area_values(planes: np.ndarray, scale: float, out: np.ndarray, margins: np.ndarray) -> None:
     nb, C, n, _ = planes.shape
     k = (C - 10) // 2
     for b in prange(nb):
         region = np.empty(n * n, np.int32)
         stack = np.empty(n * n, np.int32)
         margin = _area_margin(planes[b, 0], planes[b, k], region, stack) + 15.0 * planes[b, C - 1, 0, 0]
+        margins[b] = margin
         out[b] = np.tanh(margin / scale) if scale > 0 else (1.0 if margin > 0 else (-1.0 if margin < 0 else 0.0))
 
 
 class AreaScoreEvaluator:
     """Value = tanh(area margin of the side to move, komi included, / scale) read from the planes
     (``scale=0``: the sign, i.e. the result if the game ended now); uniform logits over legal moves.
-    On settled tiny positions this is the exact result, which makes known-answer tests possible."""
+    On settled tiny positions this is the exact result, which makes known-answer tests possible.
+    With ``with_aux`` it also predicts the network's aux heads: ``score`` = that margin and
+    ``ownership`` = +1 on the side to move's stones, -1 on the opponent's, 0 on empty points
+    (a deterministic stand-in for analysis tests)."""
 
-    def __init__(self, scale: float = 0.0) -> None:
+    def __init__(self, scale: float = 0.0, with_aux: bool = False) -> None:
         if scale < 0:
             raise ValueError(f"scale must be >= 0, got {scale}")
         self.scale = float(scale)
+        self.with_aux = with_aux
 
     def __call__(self, planes: np.ndarray, legal: np.ndarray):
         b, _ = _check(planes, legal)
         if planes.shape[1] < 12:
             raise ValueError(f"planes have {planes.shape[1]} channels; the feature layout needs at least 12")
         value = np.zeros(b, np.float32)
-        _area_values(np.ascontiguousarray(planes, dtype=np.float32), self.scale, value)
+        margins = np.zeros(b, np.float32)
+        _area_values(np.ascontiguousarray(planes, dtype=np.float32), self.scale, value, margins)
         logits = np.where(legal, np.float32(0.0), np.float32(ILLEGAL_LOGIT))
-        return logits, value, {}
+        if not self.with_aux:
+            return logits, value, {}
+        k = (planes.shape[1] - 10) // 2
+        ownership = (planes[:, 0] - planes[:, k]).reshape(b, -1).astype(np.float32)  # [B, n*n]
+        return logits, value, {"score": margins, "ownership": ownership}

@@ -29,6 +29,7 @@ from go_engine.compiled import row_kernel
 from go_engine.rules import Rules
 from selfplay import gumbel as G
 from selfplay import move_choice
+from selfplay import node_stats as NS
 from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_visits, clear_node, new_tree, reroot_row, reset_row
 
 # An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
@@ -245,7 +246,7 @@ def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, s
 
 
 @row_kernel
-def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> None:
+def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray, stats: NS.NodeStats) -> None:
     """Pick row ``b``'s leaf and leave its position in scratch row ``b``. A leaf that needs the
     evaluator is encoded into ``planes[b]`` / ``legal[b]`` at once (the scratch row is still in
     cache) and marked ``st.slot[b]`` = 0 (its real slot is assigned afterwards); -1 marks one
@@ -265,6 +266,7 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
             if scratch.done[b]:
                 t.terminal[b, leaf] = True
                 t.raw_value[b, leaf] = terminal_value(scratch, b, st.owner[b], st.queue[b])
+                NS.record_terminal_row(stats, b, leaf, scratch, st.owner[b])
             else:
                 st.slot[b] = 0
     if st.slot[b] == 0:
@@ -303,11 +305,11 @@ def compact_slots(slot: np.ndarray, planes: np.ndarray, legal: np.ndarray, plane
 # Every write to a NamedTuple's array happens inside a called row function: numba 0.68 drops
 # writes made directly in a prange body through a tuple attribute (st.leaf[b] = ...).
 @njit(cache=True, parallel=True)
-def select_leaves(t: Tree, st: RowState, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray) -> int:
+def select_leaves(t: Tree, st: RowState, roots: B.BoardState, scratch: B.BoardState, prm: KernelParams, planes: np.ndarray, legal: np.ndarray, stats: NS.NodeStats) -> int:
     """Pick one leaf per active row, replay it, and encode the ones that need the evaluator into
     ``planes[:k]`` ([B, C, n, n] float32) and ``legal[:k]`` ([B, A] bool). Returns k."""
     for b in prange(t.visits.shape[0]):
-        select_row(t, st, b, roots, scratch, prm, planes, legal)
+        select_row(t, st, b, roots, scratch, prm, planes, legal, stats)
     return compact_slots(st.slot, planes, legal, st.planes_depth)
 
 
@@ -357,7 +359,7 @@ def backup_row(t: Tree, b: int, leaf: int, value: float) -> None:
 
 
 @row_kernel
-def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray) -> None:
+def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray) -> None:
     leaf = st.leaf[b]
     if leaf < 0:
         return
@@ -366,6 +368,7 @@ def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values:
         v = values[s]
         t.raw_value[b, leaf] = v
         expand_row(t, st, b, leaf, logits[s], legal[s])
+        NS.record_eval_row(stats, b, leaf, s, scores, ownership)
     else:
         v = t.raw_value[b, leaf]
     backup_row(t, b, leaf, v)
@@ -376,11 +379,12 @@ def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values:
 
 
 @njit(cache=True, parallel=True)
-def expand_and_backup(t: Tree, st: RowState, logits: np.ndarray, values: np.ndarray, legal: np.ndarray) -> None:
+def expand_and_backup(t: Tree, st: RowState, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray) -> None:
     """Expand every evaluated leaf from ``logits[slot]`` ([k, A]) / ``values[slot]`` ([k]) and back
-    up every leaf of this step (terminal leaves with their exact value)."""
+    up every leaf of this step (terminal leaves with their exact value); with ``stats`` tracked,
+    store each evaluated leaf's ``scores[slot]`` ([k]) and ``ownership[slot]`` ([k, n*n])."""
     for b in prange(t.visits.shape[0]):
-        expand_backup_row(t, st, b, logits, values, legal)
+        expand_backup_row(t, st, b, logits, values, legal, stats, scores, ownership)
 
 
 @row_kernel
@@ -413,7 +417,8 @@ class BatchedMCTS:
     simulation with one evaluator call; ``advance(row, action)`` re-roots a row after a move.
     ``search(...)`` runs whole searches for all rows at once (a single game is a batch of one)."""
 
-    def __init__(self, config: SearchConfig, rules: Rules, roots: B.BoardState, evaluator: Evaluator, history: int | None = None, max_simulations: int | None = None, max_moves: int | None = None) -> None:
+    def __init__(self, config: SearchConfig, rules: Rules, roots: B.BoardState, evaluator: Evaluator, history: int | None = None, max_simulations: int | None = None, max_moves: int | None = None,
+                 track_scores: bool = False, track_ownership: bool = False) -> None:
         nb, n = roots.batch_size, roots.size
         self.config = config
         self.rules = rules
@@ -458,6 +463,10 @@ class BatchedMCTS:
             queue=np.zeros((nb, n * n), np.int32),
         )
         self._remap = np.zeros(N, np.int32)
+        # Analysis statistics (selfplay.node_stats), off unless asked for: zero-width arrays then.
+        self.stats = NS.new_stats(nb, N, n, track_scores, track_ownership)
+        self._no_scores = np.zeros(0, np.float32)
+        self._no_ownership = np.zeros((0, 0), np.float32)
         self._legal_row = np.zeros(A, np.bool_)
         self.evaluations = 0  # leaves sent to the evaluator, for statistics
 
@@ -510,7 +519,8 @@ class BatchedMCTS:
     def step(self) -> int:
         """One simulation in every active row with one evaluator call; returns the leaves evaluated."""
         st = self.rows
-        k = select_leaves(self.tree, st, self.roots, self.scratch, self.params, self.planes, self.legal)
+        k = select_leaves(self.tree, st, self.roots, self.scratch, self.params, self.planes, self.legal, self.stats)
+        scores, ownership = self._no_scores, self._no_ownership
         if k > 0:
             out = self.evaluator(self.planes[:k], self.legal[:k])
             logits = np.ascontiguousarray(out[0], dtype=np.float32)
@@ -519,12 +529,35 @@ class BatchedMCTS:
                 raise ValueError(f"evaluator returned logits {logits.shape} and value {values.shape} for a batch of {k}; expected ({k}, {self.num_actions}) and ({k},)")
             if not (np.isfinite(values).all() and np.isfinite(logits[self.legal[:k]]).all()):
                 raise ValueError("evaluator returned NaN or inf for a legal move or a value")
+            if self.stats.score.shape[1] > 0:
+                scores, ownership = self._aux_stats(out, k)
         else:
             logits = np.zeros((0, self.num_actions), np.float32)
             values = np.zeros(0, np.float32)
-        expand_and_backup(self.tree, st, logits, values, self.legal)
+        expand_and_backup(self.tree, st, logits, values, self.legal, self.stats, scores, ownership)
         self.evaluations += k
         return k
+
+    def _aux_stats(self, out: tuple, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The evaluator's score ([k]) and ownership ([k, n*n]) for the tracked statistics; zeros
+        for what it does not predict."""
+        aux = out[2] if len(out) > 2 else {}
+        n2 = self.num_actions - 1
+        scores = np.ascontiguousarray(aux["score"], np.float32) if "score" in aux else np.zeros(k, np.float32)
+        if self.stats.ownership.shape[1] == 0:
+            ownership = self._no_ownership
+        elif "ownership" in aux:
+            ownership = np.ascontiguousarray(aux["ownership"], np.float32)
+        else:
+            ownership = np.zeros((k, n2), np.float32)
+        if scores.shape != (k,) or (ownership.shape[0] and ownership.shape != (k, n2)):
+            raise ValueError(f"evaluator returned score {scores.shape} and ownership {ownership.shape} for a batch of {k}; expected ({k},) and ({k}, {n2})")
+        return scores, ownership
+
+    def subtree_values(self, b: int) -> NS.SubtreeValues:
+        """Row ``b``'s per-node score and ownership means/stdevs over each subtree (needs
+        ``track_scores`` or ``track_ownership``); side to move at each node."""
+        return NS.subtree_values(self.tree, self.stats, b)
 
     def search(self, rng: np.random.Generator, simulations: int | None = None, full_search: bool = False, rows=None) -> None:
         """Start a search in ``rows`` (default all) and step until every one has finished."""
@@ -605,7 +638,14 @@ class BatchedMCTS:
         if self.config.gumbel or not self.config.tree_reuse or child < 0 or max_keep < 1 or not t.expanded[b, child]:
             reset_row(t, b)
         else:
+            count = int(t.num_nodes[b])
             reroot_row(t, b, child, max_keep, self._remap)
+            NS.remap_row(self.stats, b, self._remap, count)
+        self.rows.sims_left[b] = 0
+        self.rows.root_pending[b] = False
+
+    def stop(self, b: int) -> None:
+        """End row ``b``'s search now (its tree keeps what was searched); the row goes idle."""
         self.rows.sims_left[b] = 0
         self.rows.root_pending[b] = False
 

@@ -31,7 +31,7 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
 def test_cli_help_lists_the_subcommands():
     out = subprocess.run([sys.executable, "-m", "alphazero.cli", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    for name in ("train", "gtp", "bench"):
+    for name in ("train", "gtp", "analysis", "bench"):
         assert name in out.stdout
 
 

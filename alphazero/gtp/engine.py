@@ -100,10 +100,12 @@ class GtpEngine:
             "kata-analyze": self.cmd_kata_analyze,
             "lz-genmove_analyze": self.cmd_lz_genmove_analyze,
             "kata-genmove_analyze": self.cmd_kata_genmove_analyze,
+            "analyze": self.cmd_sabaki_analyze,
+            "genmove_analyze": self.cmd_sabaki_genmove_analyze,
         }
 
     # ---- pondering -------------------------------------------------------------------------
-    PONDER_AFTER = ("genmove", "kgs-genmove_cleanup", "lz-genmove_analyze", "kata-genmove_analyze")
+    PONDER_AFTER = ("genmove", "kgs-genmove_cleanup", "lz-genmove_analyze", "kata-genmove_analyze", "genmove_analyze")
 
     def command_done(self, name: str) -> None:
         """Called by the server after every command: pondering follows our own moves only."""
@@ -521,9 +523,16 @@ class GtpEngine:
         ])
 
     # ---- analysis (streaming) ----------------------------------------------------------------
-    @staticmethod
-    def _analyze_args(args, kata: bool) -> tuple[int | None, float, bool]:
-        """``[colour] [interval] [key value...]`` -> (colour or None, seconds between lines, ownership)."""
+    KATA_FLAGS = {
+        "ownership": "ownership", "ownershipStdev": "ownership_stdev", "movesOwnership": "moves_ownership",
+        "movesOwnershipStdev": "moves_ownership_stdev", "rootInfo": "root_info", "pvVisits": "pv_visits",
+        "pvEdgeVisits": "pv_visits",
+    }
+
+    @classmethod
+    def _analyze_args(cls, args, kata: bool) -> tuple[int | None, float, analysis.AnalyzeOptions]:
+        """``[colour] [interval] [key value...]`` -> (colour or None, seconds between lines, options).
+        ``avoid``/``allow`` are parsed (COLOR VERTICES UNTILDEPTH) but not applied."""
         items = list(args)
         colour = None
         if items and items[0].lower() in ("b", "w", "black", "white"):
@@ -531,36 +540,57 @@ class GtpEngine:
         interval = 1.0
         if items and items[0].lstrip("+").isdigit():
             interval = parse_int(items.pop(0), "interval", 0) / 100.0
-        ownership = False
+        flags: dict[str, bool] = {}
+        max_moves = 0
+        seen_allow = seen_avoid = False
         while items:
             key = items.pop(0)
+            if key in ("avoid", "allow"):
+                if len(items) < 3:
+                    raise GtpError(f"Could not parse analyze arguments: {key} needs COLOR VERTICES UNTILDEPTH")
+                parse_color(items.pop(0))
+                items.pop(0)
+                parse_int(items.pop(0), "untilDepth", 1)
+                if key == "allow" and (seen_allow or seen_avoid) or key == "avoid" and seen_allow:
+                    raise GtpError("Could not parse analyze arguments: allow only once, and not with avoid")
+                seen_allow, seen_avoid = seen_allow or key == "allow", seen_avoid or key == "avoid"
+                continue
             if not items:
-                raise GtpError("syntax error")
+                raise GtpError(f"Could not parse analyze arguments: {key} needs a value")
             value = items.pop(0)
             if key == "interval":
                 interval = parse_int(value, "interval", 0) / 100.0
-            elif key == "ownership" and kata:
+            elif key == "maxmoves":
+                max_moves = parse_int(value, "maxmoves", 0)
+            elif key == "minmoves":
+                parse_int(value, "minmoves", 0)
+            elif kata and key in cls.KATA_FLAGS:
                 if value not in ("true", "false"):
-                    raise GtpError("syntax error")
-                ownership = value == "true"
-            elif key in ("minmoves", "maxmoves", "avoid", "allow", "pvVisits", "ownershipStdev", "movesOwnership", "rootInfo"):
-                continue
+                    raise GtpError(f"Could not parse analyze arguments: {key} must be true or false")
+                flags[cls.KATA_FLAGS[key]] = flags.get(cls.KATA_FLAGS[key], False) or value == "true"
             else:
-                raise GtpError("syntax error")
-        return colour, max(interval, 0.05), ownership
+                raise GtpError(f"Could not parse analyze arguments: unknown key {key}")
+        return colour, max(interval, 0.05), analysis.AnalyzeOptions(max_moves=max_moves, **flags)
 
-    def _analyze(self, args, emit, input_pending, kata: bool, genmove: bool) -> str | None:
-        colour, interval, with_own = self._analyze_args(args, kata)
+    def _analyze(self, args, emit, input_pending, kata: bool, genmove: bool, showpoint: bool = False) -> str | None:
+        colour, interval, options = self._analyze_args(args, kata)
         if genmove and colour is None:
             raise GtpError("syntax error")
         if colour is not None:
             hand_turn(self.game.state, colour)
         n = self.size
-        fmt = (lambda r: analysis.kata_line(r, n, with_own)) if kata else (lambda r: analysis.lz_line(r, n))
+        if kata:
+            options = replace(options, showpoint=showpoint)
+            fmt = lambda r: analysis.kata_line(r, n, options)  # noqa: E731
+        else:
+            fmt = lambda r: analysis.lz_line(r, n, options.max_moves)  # noqa: E731
+
+        reported = [False]
 
         def report(r: analysis.SearchReport) -> None:
             if r.candidates:
                 emit(fmt(r) + "\n")
+                reported[0] = True
 
         emit(None)  # the engine writes the "=id" line now
         if genmove:
@@ -572,7 +602,9 @@ class GtpEngine:
                 self.game.play(mover, result.best_action)
             emit(f"play {move}\n")
             return None
-        self.player.think(self.game, float("inf"), report=report, report_every=interval, should_stop=input_pending)
+        result = self.player.think(self.game, float("inf"), report=report, report_every=interval, should_stop=input_pending)
+        if not reported[0]:
+            report(result)  # interrupted before the first interval: the GUI still gets one line
         return None
 
     def cmd_lz_analyze(self, args, emit, input_pending):
@@ -586,6 +618,14 @@ class GtpEngine:
 
     def cmd_kata_genmove_analyze(self, args, emit, input_pending):
         return self._analyze(args, emit, input_pending, kata=True, genmove=True)
+
+    def cmd_sabaki_analyze(self, args, emit, input_pending):
+        """``analyze``: kata-analyze with a decimal point in every float (Sabaki reads a winrate
+        without one as percent*100)."""
+        return self._analyze(args, emit, input_pending, kata=True, genmove=False, showpoint=True)
+
+    def cmd_sabaki_genmove_analyze(self, args, emit, input_pending):
+        return self._analyze(args, emit, input_pending, kata=True, genmove=True, showpoint=True)
 
 
 def _star_distance(a: int, n: int) -> float:

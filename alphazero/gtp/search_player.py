@@ -3,8 +3,10 @@
 Search runs in chunks of simulations so it can stop on a visit budget, a time budget, a GUI's new
 input (analysis, pondering), or a full tree. The tree is kept between moves: when the game goes on
 from the searched position (our move, the opponent's reply), the subtree is reused, so visits
-spent pondering on the opponent's time count. Ownership (for scoring and dead stones) comes from the network's
-ownership head when it has one, else from random play-outs of the position.
+spent pondering on the opponent's time count. Reported scores (and ownership, when the network has
+an ownership head) are the search's: visit-weighted over each move's subtree (``selfplay.node_stats``).
+Ownership for scoring and dead stones comes from the network's ownership head when it has one, else
+from random play-outs of the position.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from alphazero.analysis.results import principal_variation
 from alphazero.config.search import SearchConfig
 from alphazero.gtp.analysis import Candidate, SearchReport
 from alphazero.gtp.game import GtpGame
@@ -67,7 +70,8 @@ class SearchPlayer:
         if self._mcts is None or self._key != key:
             state = B.take_rows(game.state, [0])
             self._mcts = BatchedMCTS(self.search_config, game.rules, state, self.evaluator, history=self.history,
-                                     max_simulations=self.max_tree_simulations, max_moves=B.capacity(state))
+                                     max_simulations=self.max_tree_simulations, max_moves=B.capacity(state),
+                                     track_scores=True, track_ownership=self.has_ownership)
             self._key, self._setup, self._moves = key, None, []
         mcts = self._mcts
         roots = mcts.roots
@@ -137,6 +141,8 @@ class SearchPlayer:
         visits = child_visits(t, 0)
         q = child_q(t, 0)  # parent's (side to move's) view
         prior = t.prior[0, ROOT]
+        values = mcts.subtree_values(0)  # each node's side to move: a child's numbers flip sign for the root
+        own = values.ownership.shape[1] > 0
         order = [int(a) for a in np.argsort(-visits, kind="stable") if visits[a] > 0]
         if not allow_pass:
             order = [a for a in order if a != n * n]
@@ -147,10 +153,14 @@ class SearchPlayer:
             mean = float(q[a])
             var = float(t.value_sq_sum[0, child]) / v - mean * mean if v > 1 else 1.0
             stderr = math.sqrt(max(var, 0.0) / v) if v > 1 else 1.0
+            pv, pv_visits = self._pv(mcts, a)
             candidates.append(Candidate(
                 action=a, visits=v, winrate=(1.0 + mean) / 2.0, prior=float(prior[a]),
                 lcb=max(0.0, (1.0 + mean - mcts.config.lcb_z * stderr) / 2.0),
-                score_lead=score, pv=tuple(self._pv(mcts, a)),
+                score_lead=-float(values.score_mean[child]), pv=tuple(pv),
+                score_stdev=float(values.score_stdev[child]), utility=mean, pv_visits=tuple(pv_visits),
+                ownership=-values.ownership[child] if own else None,
+                ownership_stdev=values.ownership_stdev[child] if own else None,
             ))
         best = mcts.best_action_lcb(0)
         if not allow_pass and best == n * n:
@@ -159,22 +169,19 @@ class SearchPlayer:
             # The chosen move first: GUIs show order 0 as the engine's choice.
             candidates.sort(key=lambda c: c.action != best)
         root_value = mcts.root_value(0)
+        if t.visits[0, ROOT] > 0:
+            score = float(values.score_mean[ROOT])
+            if own:
+                ownership = values.ownership[ROOT].astype(np.float32)
         return SearchReport(tuple(candidates), int(t.visits[0, ROOT]), (1.0 + root_value) / 2.0, score,
-                            ownership, best if order or best != n * n else n * n)
+                            ownership, best if order or best != n * n else n * n,
+                            score_stdev=float(values.score_stdev[ROOT]) if t.visits[0, ROOT] > 0 else 0.0,
+                            ownership_stdev=values.ownership_stdev[ROOT].astype(np.float32) if own and t.visits[0, ROOT] > 0 else None)
 
     @staticmethod
-    def _pv(mcts: BatchedMCTS, first: int, max_len: int = 12) -> list[int]:
-        t = mcts.tree
-        pv = [first]
-        node = int(t.children[0, ROOT, first])
-        while node >= 0 and t.expanded[0, node] and len(pv) < max_len:
-            visits = child_visits(t, 0, node)
-            if visits.max() <= 0:
-                break
-            a = int(np.argmax(visits))
-            pv.append(a)
-            node = int(t.children[0, node, a])
-        return pv
+    def _pv(mcts: BatchedMCTS, first: int, max_len: int = 12) -> tuple[list[int], list[int]]:
+        """(the most visited line from ``first``, the visits of each of its nodes)."""
+        return principal_variation(mcts, 0, first, max_len)
 
     # ---- ownership ---------------------------------------------------------------------------
     def ownership(self, game: GtpGame) -> np.ndarray:

@@ -1,0 +1,138 @@
+"""Result lines of the analysis engine in KataGo's shapes (``moveInfos``, ``rootInfo``,
+``ownership``, ``policy``), from one row of a batched search.
+
+Values come out of the search from the root's side to move's view and are flipped here to the
+query's perspective (``reportAnalysisWinratesAs``): winrate, lcb, utility, utilityLcb, the scores
+and ownership flip; prior, policy, visits and the stdevs do not. Arrays are row-major from the
+top-left with pass last (our action order already).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from go_engine import board as B
+from go_engine import coords
+from go_engine import symmetry
+from selfplay.mcts import BatchedMCTS
+from selfplay.tree import ROOT, child_visits
+
+MAX_MOVE_INFOS = 64  # candidate moves listed (the most visited); KataGo lists every visited one
+
+
+def flips(perspective: str, to_play: int) -> bool:
+    """Whether side-to-move values must be negated for ``perspective``."""
+    return (perspective == "BLACK" and to_play == B.WHITE) or (perspective == "WHITE" and to_play == B.BLACK)
+
+
+def position_hashes(state: B.BoardState, rules) -> tuple[str, str]:
+    """(thisHash, symHash), 32 hex digits each: the situation (stones, side to move, ko point,
+    komi, ko/suicide rules), and the smallest stones+side hash over the 8 symmetries."""
+    n = state.size
+    stones = state.board[0, coords.action_points(n)].astype(np.int8).reshape(n, n)  # [n, n]
+    side = bytes([int(state.to_play[0])])
+    situation = stones.tobytes() + side + int(state.ko_point[0]).to_bytes(2, "little", signed=True) + \
+        f"{float(state.komi[0])}:{int(rules.ko)}:{int(rules.suicide)}".encode()
+    this = hashlib.blake2b(situation, digest_size=16).hexdigest().upper()
+    sym = min(hashlib.blake2b(symmetry.transform_planes(stones[None], s)[0].tobytes() + side, digest_size=16).hexdigest().upper()
+              for s in range(symmetry.NUM_SYMMETRIES))
+    return this, sym
+
+
+def _round6(values: np.ndarray) -> list[float]:
+    return [round(float(v), 6) + 0.0 for v in np.asarray(values, np.float64)]
+
+
+def principal_variation(mcts: BatchedMCTS, b: int, first: int, max_len: int) -> tuple[list[int], list[int]]:
+    """(the most visited line from the root's ``first``, the visits of each node on it)."""
+    t = mcts.tree
+    pv = [first]
+    node = int(t.children[b, ROOT, first])
+    visits = [int(t.visits[b, node]) if node >= 0 else 0]
+    while node >= 0 and t.expanded[b, node] and len(pv) < max_len:
+        cv = child_visits(t, b, node)
+        if cv.max() <= 0:
+            break
+        a = int(np.argmax(cv))
+        pv.append(a)
+        visits.append(int(cv[a]))
+        node = int(t.children[b, node, a])
+    return pv, visits
+
+
+def result_json(query, turn: int, mcts: BatchedMCTS, b: int, raw_policy: np.ndarray | None, during: bool,
+                lcb_z: float, hashes: tuple[str, str]) -> dict:
+    """One result line for row ``b`` (its root holds the turn's position)."""
+    t = mcts.tree
+    n = query.size
+    to_play = int(mcts.roots.to_play[b])
+    sign = -1.0 if flips(query.perspective, to_play) else 1.0
+
+    def wr(x: float) -> float:  # a side-to-move winrate in the perspective
+        return x if sign > 0 else 1.0 - x
+
+    values = mcts.subtree_values(b)
+    visits = child_visits(t, b)
+    prior = raw_policy if raw_policy is not None else t.prior[b, ROOT]
+    best = mcts.best_action_lcb(b) if visits.max() > 0 else -1
+    ranked = [int(a) for a in np.argsort(-visits, kind="stable") if visits[a] > 0]
+    if best in ranked:
+        ranked.remove(best)
+        ranked.insert(0, best)
+    infos = []
+    for order, a in enumerate(ranked[:MAX_MOVE_INFOS]):
+        child = int(t.children[b, ROOT, a])
+        v = int(visits[a])
+        mean = float(-t.value_sum[b, child] / v)  # root's view
+        var = float(t.value_sq_sum[b, child]) / v - mean * mean if v > 1 else 1.0
+        stderr = math.sqrt(max(var, 0.0) / v) if v > 1 else 1.0
+        winrate = (1.0 + mean) / 2.0
+        lcb = (1.0 + mean - lcb_z * stderr) / 2.0
+        lead = -float(values.score_mean[child])
+        pv, pv_visits = principal_variation(mcts, b, a, query.pv_len + 1)
+        info = {
+            "move": coords.action_to_gtp(a, n), "visits": v, "edgeVisits": v, "weight": float(v), "edgeWeight": float(v),
+            "playSelectionValue": float(v), "utility": sign * mean, "winrate": wr(winrate),
+            "scoreMean": sign * lead, "scoreSelfplay": sign * lead, "scoreLead": sign * lead,
+            "scoreStdev": float(values.score_stdev[child]), "prior": float(prior[a]),
+            "lcb": wr(lcb), "utilityLcb": sign * (2.0 * lcb - 1.0), "order": order,
+            "pv": [coords.action_to_gtp(x, n) for x in pv],
+        }
+        if query.include_pv_visits:
+            info["pvVisits"] = pv_visits
+            info["pvEdgeVisits"] = pv_visits
+        if query.include_moves_ownership and values.ownership.shape[1]:
+            info["ownership"] = _round6(-sign * values.ownership[child])
+        if query.include_moves_ownership_stdev and values.ownership.shape[1]:
+            info["ownershipStdev"] = _round6(values.ownership_stdev[child])
+        infos.append(info)
+    root_visits = int(t.visits[b, ROOT])
+    root_mean = float(t.value_sum[b, ROOT] / max(root_visits, 1))
+    lead = float(values.score_mean[ROOT])
+    raw_value = float(t.raw_value[b, ROOT])
+    raw_lead = float(mcts.stats.score[b, ROOT])
+    root_info = {
+        "visits": root_visits, "weight": float(root_visits), "winrate": wr((1.0 + root_mean) / 2.0),
+        "scoreSelfplay": sign * lead, "scoreLead": sign * lead, "scoreStdev": float(values.score_stdev[ROOT]),
+        "utility": sign * root_mean, "currentPlayer": "B" if to_play == B.BLACK else "W",
+        "thisHash": hashes[0], "symHash": hashes[1],
+        "rawWinrate": wr((1.0 + raw_value) / 2.0), "rawLead": sign * raw_lead, "rawScoreSelfplay": sign * raw_lead,
+        "rawScoreSelfplayStdev": 0.0, "rawNoResultProb": 0.0,
+    }
+    out = {"id": query.id, "turnNumber": turn, "isDuringSearch": during, "moveInfos": infos, "rootInfo": root_info}
+    if query.include_ownership:
+        out["ownership"] = _round6(sign * values.ownership[ROOT]) if values.ownership.shape[1] else [0.0] * (n * n)
+    if query.include_ownership_stdev:
+        out["ownershipStdev"] = _round6(values.ownership_stdev[ROOT]) if values.ownership.shape[1] else [0.0] * (n * n)
+    if query.include_policy:
+        legal = t.children[b, ROOT] != -2  # ILLEGAL
+        out["policy"] = [float(p) if ok else -1.0 for p, ok in zip(prior, legal)]
+    return out
+
+
+def no_results(query_id: str, turn: int) -> dict:
+    """The final line of a turn whose search never started (terminated while queued)."""
+    return {"id": query_id, "turnNumber": turn, "isDuringSearch": False, "noResults": True}

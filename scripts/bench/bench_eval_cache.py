@@ -127,10 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  timed: {args.steps} search steps per side, {a['moves']} / {b['moves']} moves played (off / on)")
     print(f"  cache off: {la:9.1f} leaves/s  {na:9.1f} network evaluations/s  {pa:7.2f} positions/s")
     print(f"  cache on:  {lb:9.1f} leaves/s  {nb:9.1f} network evaluations/s  {pb:7.2f} positions/s")
-    print(f"  ratio on/off: leaves/s {lb / la:.2f}x, positions/s {pb / pa:.2f}x")
+    def ratio(x: float, y: float) -> str:
+        return f"{x / y:.2f}x" if y > 0 else "n/a (none played: more --steps)"
+
+    print(f"  ratio on/off: leaves/s {ratio(lb, la)}, positions/s {ratio(pb, pa)}")
     print(f"  hit rate {saved / max(b['lookups'], 1):.1%} of {b['lookups']} lookups ({b['hits']} from the table, "
-          f"{b['repeats']} repeats within a batch); network evaluations saved per move {saved / max(b['moves'], 1):.2f} "
-          f"of {b['lookups'] / max(b['moves'], 1):.2f} leaves per move")
+          f"{b['repeats']} repeats within a batch); network evaluations saved per move "
+          + (f"{saved / b['moves']:.2f} of {b['lookups'] / b['moves']:.2f} leaves per move" if b["moves"] else "n/a (no move played)"))
     per_row = a["network_s"] / max(a["network_rows"], 1)
     overhead = (b["outer_s"] - b["network_s"]) / max(b["lookups"], 1)
     print(f"  cost: cache {1e6 * overhead:.1f} us per lookup (digest + table) vs network {1e6 * per_row:.1f} us per row "

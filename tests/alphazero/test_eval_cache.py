@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import subprocess
+import sys
 
 import numba
 import numpy as np
@@ -364,3 +366,12 @@ def test_gtp_engine_uses_the_cache_and_plays_the_same_moves(tmp_path):
     gtp_cli.add_arguments(parser)
     with pytest.raises(ValueError, match="--eval-cache"):
         gtp_cli.build_engine(parser.parse_args(["--eval-cache", "-1"]))
+
+
+@pytest.mark.slow
+def test_bench_eval_cache_cli_runs():
+    cmd = [sys.executable, "-m", "alphazero.cli", "bench", "eval_cache", "--preset", "tiny-cpu", "--warmup-steps", "2",
+           "--steps", "6", "--chunk", "3", "--cache-size", "1000"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "hit rate" in result.stdout and "ratio on/off" in result.stdout

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the search")
     parser.add_argument("--device", default="cpu", help="torch device for the network (cpu, cuda, cuda:1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch and the compiled kernels")
+    parser.add_argument("--eval-cache", type=int, default=10_000, metavar="POSITIONS",
+                        help="network evaluations kept for positions met again (the root's score and ownership, "
+                        "undo, analysis restarts); exact, 0 = none (default 10000)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +68,8 @@ def build_engine(args: argparse.Namespace):
         raise ValueError(f"--visits must be >= 1, got {args.visits}")
     if args.time_per_move is not None and not args.time_per_move > 0:
         raise ValueError(f"--time-per-move must be > 0, got {args.time_per_move}")
+    if args.eval_cache < 0:
+        raise ValueError(f"--eval-cache must be >= 0 positions, got {args.eval_cache}")
     coords.check_size(args.size)
     rules = R.preset(args.rules)
     if args.komi is not None:
@@ -74,6 +79,11 @@ def build_engine(args: argparse.Namespace):
 
         evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device)
         history, has_ownership = meta.history, True
+        if args.eval_cache:
+            from alphazero.eval_cache import CachedEvaluator
+
+            # Exact: the search here is a batch of one, so every row is evaluated alone either way.
+            evaluator = CachedEvaluator(evaluator, args.eval_cache)
     else:
         evaluator, history, has_ownership = UniformEvaluator(), 8, False
     player = SearchPlayer(evaluator, SearchConfig(), visits=args.visits or 200, history=history,

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from alphazero.config.run import RunConfig
+from alphazero.eval_cache import CachedEvaluator
 from alphazero.evaluator import NetworkEvaluator
 from alphazero.game_record import GameRecord
 from alphazero.model import PolicyValueNet
@@ -28,7 +29,10 @@ class SelfPlayWorker:
         self.device = device
         model = PolicyValueNet(config.network, F.num_planes(config.history))
         precision = config.loop.inference_precision if str(device).startswith("cuda") else "float32"
-        self.evaluator = NetworkEvaluator(model, device=device, precision=precision)
+        self.network = NetworkEvaluator(model, device=device, precision=precision)
+        size = config.selfplay.eval_cache_size
+        # The search calls the cache, the cache the network; new weights clear it (load_state_dict).
+        self.evaluator = CachedEvaluator(self.network, size) if size > 0 else self.network
         self.version = -1
         # A fresh id per incarnation: a restarted actor never reuses the game ids of the one that died.
         incarnation = uuid.uuid4().hex[:10]
@@ -51,14 +55,21 @@ class SelfPlayWorker:
         self.set_weights(version, weights)
         start = time.perf_counter()
         evaluations = self.driver.mcts.evaluations
+        cache = self.evaluator.counters if isinstance(self.evaluator, CachedEvaluator) else None
+        lookups, saved = (cache.lookups, cache.saved) if cache is not None else (0, 0)
         records = self.driver.play(num_games=1 << 30, max_steps=steps)
         elapsed = time.perf_counter() - start
+        leaves = self.driver.mcts.evaluations - evaluations
+        saved = cache.saved - saved if cache is not None else 0
         stats = {
             "worker": self.index,
             "incarnation": self.incarnation,
             "version": self.version,
             "seconds": elapsed,
-            "evaluations": self.driver.mcts.evaluations - evaluations,
+            "evaluations": leaves,  # leaves the search asked to evaluate
+            "network_evaluations": leaves - saved,
+            "eval_cache_lookups": cache.lookups - lookups if cache is not None else 0,
+            "eval_cache_hits": saved,  # lookups answered without the network
             "steps": steps,
         }
         return records, stats

@@ -106,6 +106,11 @@ class SelfPlayConfig(ConfigBase):
     """False: no game resigns (all games still record would-be false positives)."""
     max_game_moves: int = 0
     """Stop a game (scored by area) after this many moves; 0 uses the rules' cap."""
+    eval_cache_size: int = 0
+    """Positions each self-play actor keeps in its evaluation cache (``alphazero.eval_cache``): a
+    leaf whose exact network input (planes with their history and ko plane, legal mask) was
+    evaluated before with the same weights is answered from the cache instead of the network;
+    about (A + n*n + 2) * 4 bytes each (700 on 9x9). 0 = no cache."""
 
     def validate(self) -> None:
         require(1 <= self.games_in_parallel <= 65536, f"games_in_parallel must be in [1, 65536], got {self.games_in_parallel}")
@@ -119,6 +124,7 @@ class SelfPlayConfig(ConfigBase):
         require(self.resign_consecutive >= 1, f"resign_consecutive must be >= 1, got {self.resign_consecutive}")
         require(0.0 <= self.no_resign_fraction <= 1.0, f"no_resign_fraction must be in [0, 1], got {self.no_resign_fraction}")
         require(self.max_game_moves >= 0, f"max_game_moves must be >= 0, got {self.max_game_moves}")
+        require(0 <= self.eval_cache_size <= 1 << 26, f"eval_cache_size must be in [0, {1 << 26}], got {self.eval_cache_size}")
 
     def temperature(self, move_number: int) -> float:
         """tau for the move with this 0-based number (the schedule described by the fields)."""

@@ -65,6 +65,8 @@ class Window:
     false_positives: int = 0
     black_wins: int = 0
     lags: list = field(default_factory=list)
+    eval_cache_lookups: int = 0
+    eval_cache_hits: int = 0
 
     def add(self, stats: dict, version: int) -> None:
         self.games += stats["games"]
@@ -76,6 +78,8 @@ class Window:
         self.false_positives += stats["resign_false_positives"]
         self.black_wins += stats["black_wins"]
         self.lags += [version - v for v in stats["record_versions"]]
+        self.eval_cache_lookups += stats.get("eval_cache_lookups", 0)
+        self.eval_cache_hits += stats.get("eval_cache_hits", 0)
 
     def summary(self) -> dict:
         dt = max(time.monotonic() - self.start, 1e-9)
@@ -88,6 +92,7 @@ class Window:
             "resign_false_positive_rate": self.false_positives / self.no_resign_checked if self.no_resign_checked else None,
             "black_win_rate": self.black_wins / self.games if self.games else None,
             "version_lag": float(np.mean(self.lags)) if self.lags else None,
+            "eval_cache_hit_rate": self.eval_cache_hits / self.eval_cache_lookups if self.eval_cache_lookups else None,
             "games": self.games,
         }
 

@@ -46,10 +46,12 @@ class Harness:
     def send(self, item) -> None:
         self.engine.submit(item if isinstance(item, str) else json.dumps(item))
 
-    def get(self, timeout: float = 60.0) -> dict:
+    # Generous: the first search compiles the numba kernels (minutes on a cold cache and a loaded
+    # machine); the timeouts only turn a hung engine into a failure.
+    def get(self, timeout: float = 600.0) -> dict:
         return self.out.get(timeout=timeout)
 
-    def until(self, pred, timeout: float = 60.0) -> list[dict]:
+    def until(self, pred, timeout: float = 600.0) -> list[dict]:
         """Everything received up to and including the first line matching ``pred``."""
         seen = []
         deadline = time.monotonic() + timeout

@@ -313,10 +313,13 @@ def seki_stones(board_row: np.ndarray, n: int, dead=None) -> np.ndarray:
     return ((stones == BLACK) | (stones == WHITE)) & (region[points] != stones)
 
 
-def gains_nothing_under_territory(board_row: np.ndarray, n: int, action: int, colour: int, dead=None) -> bool:
+def gains_nothing_under_territory(board_row: np.ndarray, n: int, action: int, colour: int, dead=None,
+                                  neutral: np.ndarray | None = None) -> bool:
     """Whether ``colour``'s move at ``action`` is worth nothing under territory scoring: played in an
     empty region (``dead`` stones taken off) that holds no dead stone and reaches ``colour``'s
-    stones (its own territory, which the stone fills, or dame, worth nothing), capturing nothing,
+    stones only (its own territory, which the stone fills) or both colours at a point ``neutral``
+    ([n*n] bool, e.g. an ownership estimate near 0; None: every point) marks (a dame, worth
+    nothing; a region both colours reach may also be a contested area), capturing nothing,
     putting no opponent chain in atari and touching no own chain of 2 liberties or fewer (so it is
     neither a threat nor a defence). Passing is then at least as good. A defence that touches no
     short-of-liberty chain (a teire against a cut two points away) is not recognised."""
@@ -329,6 +332,8 @@ def gains_nothing_under_territory(board_row: np.ndarray, n: int, action: int, co
     stack = np.empty(board.shape[0], np.int32)
     _region_touches(board, W, touch, stack)
     if not touch[p] & colour:
+        return False
+    if touch[p] != colour and neutral is not None and not neutral[action]:
         return False
     if len(dead_points) and (touch[dead_points] == touch[p]).any():
         # A dead stone's point in a region with the same colour bits may be this region: flood to be sure.

@@ -210,6 +210,10 @@ def test_moves_that_gain_nothing_under_territory_scoring():
     assert gains_nothing(2, 0, B.BLACK)  # black's own territory
     assert not gains_nothing(2, 4, B.BLACK)  # an invasion: not black's area (the search decides)
     assert not gains_nothing(0, 1, B.BLACK)  # occupied
+    # A point both colours reach that the caller does not call neutral (a contested area) is not a dame.
+    not_neutral = np.zeros(25, bool)
+    assert not scoring.gains_nothing_under_territory(row, 5, 2, B.BLACK, neutral=not_neutral)
+    assert scoring.gains_nothing_under_territory(row, 5, 10, B.BLACK, neutral=not_neutral)  # own territory still
     # With a dead white stone inside black's area, black's moves there are not "nothing" (it may need capturing).
     invaded = ascii_board.from_ascii(WALLS.replace(". X . O .", "O X . O .", 1), JAPANESE)
     assert not scoring.gains_nothing_under_territory(invaded.board[0], 5, 2 * 5 + 0, B.BLACK, dead=[0])

@@ -9,6 +9,14 @@ from alphazero.config.search import SearchConfig
 from go_engine import rules as R
 
 
+def rules_name_arg(text: str) -> str:
+    """argparse type of --rules: a preset name in any spelling, or a usage error listing them."""
+    try:
+        return R.parse_rules_name(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", help="checkpoint directory (models/<gen>/); without it the engine "
                         "plays with a uniform prior: weak but legal, for testing rules")
@@ -16,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--visits", type=int, default=200, help="simulations per move (default 200)")
     budget.add_argument("--time-per-move", type=float, default=None, metavar="S",
                         help="seconds per move when the GUI sets no clock")
-    parser.add_argument("--rules", default="chinese", choices=sorted(R.PRESETS), help="rules preset (default chinese)")
+    parser.add_argument("--rules", default="chinese", type=rules_name_arg,
+                        help=f"rules preset: {', '.join(R.PRESETS)}; KataGo's spellings too (Japanese, jp, cn, nz, ...) (default chinese)")
     parser.add_argument("--komi", type=float, default=None, help="komi before the GUI sets one (default: the preset's)")
     parser.add_argument("--size", type=int, default=19, help="board size before the GUI sets one (default 19)")
     parser.add_argument("--resign-threshold", type=float, default=0.05,

@@ -387,7 +387,7 @@ def find_gnugo() -> str | None:
 
 def gnugo_command(level: int = 0, rules: Rules | None = None, executable: str | None = None, seed: int | None = None) -> list[str]:
     """argv for GNU Go in GTP mode at ``level`` (0..10) under ``rules`` (default: chinese preset):
-    area scoring, the matching ko rule and suicide rule, the rules' komi; ``seed`` fixes GNU Go's
+    area or territory scoring, the matching ko rule and suicide rule, the rules' komi; ``seed`` fixes GNU Go's
     random choices (``--seed``). Raises ``FileNotFoundError`` when GNU Go is not installed."""
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= GNUGO_MAX_LEVEL:
         raise ValueError(f"GNU Go level must be an integer in [0, {GNUGO_MAX_LEVEL}], got {level!r}")
@@ -397,7 +397,7 @@ def gnugo_command(level: int = 0, rules: Rules | None = None, executable: str | 
     exe = executable or find_gnugo()
     if exe is None:
         raise FileNotFoundError(f"GNU Go not found: no 'gnugo' on PATH and no {GNUGO_FALLBACK_PATH} (apt-get install gnugo)")
-    argv = [exe, "--mode", "gtp", "--level", str(level), "--chinese-rules"]
+    argv = [exe, "--mode", "gtp", "--level", str(level), "--japanese-rules" if rules.is_territory else "--chinese-rules"]
     argv += [_KO_FLAGS[rules.ko], _SUICIDE_FLAGS[rules.suicide], "--komi", f"{rules.komi:g}"]
     if seed is not None:
         argv += ["--seed", str(seed)]

@@ -89,6 +89,7 @@ class BoardState(NamedTuple):
     # in the set is made of such points, so a move elsewhere (that is not a suicide) cannot repeat
     # one and needs no probe of the set.
     ever_occupied: np.ndarray
+    captured: np.ndarray  # [B, 2] int32   stones of colour c taken off the board (captures and suicides) at [b, c - 1]
 
     @property
     def batch_size(self) -> int:
@@ -153,6 +154,7 @@ def new_state(batch: int, n: int, komi: float | np.ndarray = 7.5, history: int =
         resigned=np.zeros(batch, np.int8),
         last_move=np.zeros(batch, np.int16),
         ever_occupied=np.zeros((batch, P), np.bool_),
+        captured=np.zeros((batch, 2), np.int32),
     )
     state.komi[:] = komi
     reset(state)
@@ -187,6 +189,8 @@ def reset_row(s: BoardState, b: int) -> None:
     s.done[b] = False
     s.resigned[b] = EMPTY
     s.last_move[b] = -1
+    s.captured[b, 0] = 0
+    s.captured[b, 1] = 0
     for k in range(s.history.shape[1]):
         for p in range(P):
             s.history[b, k, p] = s.board[b, p]
@@ -244,6 +248,8 @@ def copy_position_row(src: BoardState, bs: int, dst: BoardState, bd: int) -> Non
     dst.done[bd] = src.done[bs]
     dst.resigned[bd] = src.resigned[bs]
     dst.last_move[bd] = src.last_move[bs]
+    dst.captured[bd, 0] = src.captured[bs, 0]
+    dst.captured[bd, 1] = src.captured[bs, 1]
 
 
 def take_rows(state: BoardState, rows) -> BoardState:
@@ -543,8 +549,9 @@ def _record_position(s: BoardState, b: int, ko_rule: int, max_moves: int) -> int
 @row_kernel
 def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
     """Put a stone of ``color`` on empty point ``p`` and resolve captures (opponent first, then
-    own suicide). Does not touch the side to move, ko point or history. Returns the number of
-    opponent stones captured, and, as a side effect, leaves the ko point unset."""
+    own suicide), counting the removed stones in ``captured``. Does not touch the side to move, ko
+    point or history. Returns the number of opponent stones captured, and, as a side effect, leaves
+    the ko point unset."""
     W = int(np.sqrt(s.board.shape[1]) + 0.5)
     opp = 3 - color
     s.board[b, p] = color
@@ -590,8 +597,10 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
         h = h0 if i == 0 else (h1 if i == 1 else (h2 if i == 2 else h3))
         if s.board[b, h] == opp and s.chain_libs[b, h] == 0:
             captured += _remove_chain(s, b, h, W)
+    if captured > 0:
+        s.captured[b, opp - 1] += captured
     if s.chain_libs[b, head] == 0:
-        _remove_chain(s, b, head, W)
+        s.captured[b, color - 1] += _remove_chain(s, b, head, W)
     return captured
 
 

@@ -1,8 +1,10 @@
-"""Rules as a typed, validated config: ko rule, suicide, komi, move cap, handicap placement, presets."""
+"""Rules as a typed, validated config: ko, suicide, scoring, tax, handicap bonus, komi, move cap, presets
+by KataGo's names (and their common spellings), GTP handicap placement."""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
@@ -22,8 +24,52 @@ class SuicideRule(IntEnum):
     ALLOWED = 1  # multi-stone suicide is legal; single-stone suicide never is (as in KataGo)
 
 
+class ScoringRule(IntEnum):
+    """What a finished game counts (KataGo's ``scoring``)."""
+
+    AREA = 0  # stones plus empty points surrounded by one colour (Chinese, AGA, Tromp-Taylor)
+    TERRITORY = 1  # surrounded empty points plus prisoners (Japanese, Korean)
+
+
+class TaxRule(IntEnum):
+    """Which surrounded empty points score nothing (KataGo's ``tax``)."""
+
+    NONE = 0  # every empty region reaching one colour only counts for it
+    SEKI = 1  # empty points of regions in seki (not independently alive) count for nobody
+    ALL = 2  # as SEKI, and every independently alive region pays 2 points (its two eyes)
+
+
+class HandicapBonus(IntEnum):
+    """Points white receives per black handicap stone under area scoring (KataGo's ``whiteHandicapBonus``)."""
+
+    ZERO = 0  # none
+    N = 1  # N points for N handicap stones (Chinese)
+    N_MINUS_1 = 2  # N-1 points (AGA)
+
+
 KO_RULE_NAMES = {"simple": KoRule.SIMPLE, "positional": KoRule.POSITIONAL, "situational": KoRule.SITUATIONAL}
 SUICIDE_RULE_NAMES = {"forbidden": SuicideRule.FORBIDDEN, "allowed": SuicideRule.ALLOWED}
+SCORING_RULE_NAMES = {"area": ScoringRule.AREA, "territory": ScoringRule.TERRITORY}
+TAX_RULE_NAMES = {"none": TaxRule.NONE, "seki": TaxRule.SEKI, "all": TaxRule.ALL}
+HANDICAP_BONUS_NAMES = {"0": HandicapBonus.ZERO, "N": HandicapBonus.N, "N-1": HandicapBonus.N_MINUS_1}
+_FIELD_NAMES = {  # field -> (enum, name table)
+    "ko": (KoRule, KO_RULE_NAMES),
+    "suicide": (SuicideRule, SUICIDE_RULE_NAMES),
+    "scoring": (ScoringRule, SCORING_RULE_NAMES),
+    "tax": (TaxRule, TAX_RULE_NAMES),
+    "white_handicap_bonus": (HandicapBonus, HANDICAP_BONUS_NAMES),
+}
+
+
+def handicap_bonus_points(bonus: HandicapBonus | int, handicap: int) -> int:
+    """White's compensation for ``handicap`` black stones (0 or 1 stone is no handicap)."""
+    if handicap < 2:
+        return 0
+    if bonus == HandicapBonus.N:
+        return handicap
+    if bonus == HandicapBonus.N_MINUS_1:
+        return handicap - 1
+    return 0
 
 
 def check_komi(komi: float) -> float:
@@ -39,9 +85,10 @@ def check_komi(komi: float) -> float:
 
 @dataclass(frozen=True)
 class Rules:
-    """Rules of one game. Scoring is always area scoring (Tromp-Taylor: stones plus empty regions that
-    reach only one colour), so score = black area - white area - komi and a draw is possible with
-    an integer komi."""
+    """Rules of one game. The defaults are area scoring without tax or handicap bonus (Tromp-Taylor
+    counting: stones plus empty regions that reach only one colour), so score = black area - white
+    area - komi, and a draw is possible with an integer komi. Territory scoring counts surrounded
+    empty points plus prisoners instead (``go_engine.scoring``)."""
 
     ko: KoRule = KoRule.POSITIONAL
     """Ko rule: simple, positional (superko) or situational (superko)."""
@@ -52,20 +99,26 @@ class Rules:
     max_moves: int | None = None
     """Game ends (and is scored) after this many moves, passes included. ``None``: the engine's
     capacity of 4*n*n moves per game applies (see ``board.default_capacity``)."""
+    scoring: ScoringRule = ScoringRule.AREA
+    """What the final count is: area (stones + territory) or territory (territory + prisoners)."""
+    tax: TaxRule = TaxRule.NONE
+    """Points that count for nobody: none, the eyes of groups in seki, or also 2 per living group."""
+    white_handicap_bonus: HandicapBonus = HandicapBonus.ZERO
+    """White's compensation per black handicap stone under area scoring: 0, N or N-1."""
 
     def __post_init__(self) -> None:
-        ko = self.ko
-        if isinstance(ko, str):
-            if ko not in KO_RULE_NAMES:
-                raise ValueError(f"unknown ko rule {ko!r}; choose from {sorted(KO_RULE_NAMES)}")
-            ko = KO_RULE_NAMES[ko]
-        object.__setattr__(self, "ko", KoRule(ko))
-        suicide = self.suicide
-        if isinstance(suicide, str):
-            if suicide not in SUICIDE_RULE_NAMES:
-                raise ValueError(f"unknown suicide rule {suicide!r}; choose from {sorted(SUICIDE_RULE_NAMES)}")
-            suicide = SUICIDE_RULE_NAMES[suicide]
-        object.__setattr__(self, "suicide", SuicideRule(suicide))
+        for name, (enum, names) in _FIELD_NAMES.items():
+            value = getattr(self, name)
+            if isinstance(value, str):
+                key = value if value in names else value.strip().lower()
+                if name == "white_handicap_bonus":
+                    key = value.strip().upper()
+                if key not in names:
+                    raise ValueError(f"unknown {name.replace('_', ' ')} rule {value!r}; choose from {sorted(names)}")
+                value = names[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value not in set(enum):
+                raise ValueError(f"{name} must be one of {sorted(names)}, got {value!r}")
+            object.__setattr__(self, name, enum(value))
         object.__setattr__(self, "komi", check_komi(self.komi))
         if self.max_moves is not None and (
             isinstance(self.max_moves, bool) or not isinstance(self.max_moves, int) or self.max_moves < 1
@@ -75,36 +128,77 @@ class Rules:
     def with_komi(self, komi: float) -> "Rules":
         return replace(self, komi=komi)
 
+    @property
+    def is_territory(self) -> bool:
+        return self.scoring == ScoringRule.TERRITORY
+
     def to_dict(self) -> dict:
-        inverse_ko = {v: k for k, v in KO_RULE_NAMES.items()}
-        inverse_suicide = {v: k for k, v in SUICIDE_RULE_NAMES.items()}
-        return {
-            "ko": inverse_ko[self.ko],
-            "suicide": inverse_suicide[self.suicide],
-            "komi": self.komi,
-            "max_moves": self.max_moves,
-        }
+        names = {name: {v: k for k, v in table.items()}[getattr(self, name)] for name, (_, table) in _FIELD_NAMES.items()}
+        return {"ko": names["ko"], "suicide": names["suicide"], "komi": self.komi, "max_moves": self.max_moves,
+                "scoring": names["scoring"], "tax": names["tax"], "white_handicap_bonus": names["white_handicap_bonus"]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Rules":
-        unknown = set(data) - {"ko", "suicide", "komi", "max_moves"}
+    def from_dict(cls, data: "dict | str") -> "Rules":
+        """From ``to_dict``'s form (fields missing in older files take today's defaults: area,
+        no tax, no bonus) or from a preset name (``parse_rules_name``)."""
+        if isinstance(data, str):
+            return preset(data)
+        if not isinstance(data, dict):
+            raise ValueError(f"rules must be a table or a preset name, got {type(data).__name__}")
+        unknown = set(data) - {*_FIELD_NAMES, "komi", "max_moves"}
         if unknown:
             raise ValueError(f"unknown rules keys: {sorted(unknown)}")
         return cls(**data)
 
+    def name(self) -> str | None:
+        """The preset these rules are (komi and move cap aside), or None."""
+        for name, p in PRESETS.items():
+            if replace(p, komi=self.komi, max_moves=self.max_moves) == self:
+                return name
+        return None
 
+
+_TERRITORY = dict(scoring=ScoringRule.TERRITORY, tax=TaxRule.SEKI)
+# KataGo's named rule sets (ANALYSIS_AND_RULES.md section 4.2), except that ``chinese`` keeps the
+# positional superko it has always had here (KataGo's ``chinese`` is simple ko; its
+# ``chinese-ogs`` / ``chinese-kgs`` are these rules) and ``new-zealand`` keeps komi 7.
 PRESETS: dict[str, Rules] = {
-    "chinese": Rules(ko=KoRule.POSITIONAL, suicide=SuicideRule.FORBIDDEN, komi=7.5),
-    "tromp-taylor": Rules(ko=KoRule.POSITIONAL, suicide=SuicideRule.ALLOWED, komi=7.5),
+    "chinese": Rules(ko=KoRule.POSITIONAL, suicide=SuicideRule.FORBIDDEN, komi=7.5, white_handicap_bonus=HandicapBonus.N),
+    "japanese": Rules(ko=KoRule.SIMPLE, suicide=SuicideRule.FORBIDDEN, komi=6.5, **_TERRITORY),
+    "korean": Rules(ko=KoRule.SIMPLE, suicide=SuicideRule.FORBIDDEN, komi=6.5, **_TERRITORY),
+    "aga": Rules(ko=KoRule.SITUATIONAL, suicide=SuicideRule.FORBIDDEN, komi=7.5, white_handicap_bonus=HandicapBonus.N_MINUS_1),
     "new-zealand": Rules(ko=KoRule.SITUATIONAL, suicide=SuicideRule.ALLOWED, komi=7.0),
+    "tromp-taylor": Rules(ko=KoRule.POSITIONAL, suicide=SuicideRule.ALLOWED, komi=7.5),
+    "stone-scoring": Rules(ko=KoRule.SIMPLE, suicide=SuicideRule.FORBIDDEN, komi=7.5, tax=TaxRule.ALL),
+    "ancient-territory": Rules(ko=KoRule.SIMPLE, suicide=SuicideRule.FORBIDDEN, komi=6.5, scoring=ScoringRule.TERRITORY, tax=TaxRule.ALL),
     "simple-ko": Rules(ko=KoRule.SIMPLE, suicide=SuicideRule.FORBIDDEN, komi=7.5),
+}
+# Other spellings, after lower-casing and turning spaces and underscores into hyphens.
+PRESET_ALIASES: dict[str, str] = {
+    "jp": "japanese", "japan": "japanese",
+    "kr": "korean", "korea": "korean",
+    "cn": "chinese", "china": "chinese", "chinese-ogs": "chinese", "chinese-kgs": "chinese",
+    "bga": "aga", "french": "aga", "aga-rules": "aga",
+    "nz": "new-zealand", "newzealand": "new-zealand",
+    "tt": "tromp-taylor", "tromptaylor": "tromp-taylor",
+    "ancient-area": "stone-scoring", "stonescoring": "stone-scoring",
 }
 
 
+def parse_rules_name(text: str) -> str:
+    """The preset name for ``text`` (any case; hyphen, underscore and space alike), or ``ValueError``."""
+    if not isinstance(text, str):
+        raise ValueError(f"a rules name must be text, got {type(text).__name__}")
+    key = re.sub(r"[\s_]+", "-", text.strip().lower())
+    key = PRESET_ALIASES.get(key, key)
+    if key not in PRESETS:
+        raise ValueError(f"unknown rules {text!r}; choose from {', '.join(PRESETS)} (or {', '.join(PRESET_ALIASES)})")
+    return key
+
+
 def preset(name: str) -> Rules:
-    if name not in PRESETS:
-        raise ValueError(f"unknown rules preset {name!r}; choose from {sorted(PRESETS)}")
-    return PRESETS[name]
+    """The preset ``name`` in any spelling ``parse_rules_name`` accepts."""
+    return PRESETS[parse_rules_name(name)]
 
 
 def fixed_handicap_actions(n: int, stones: int) -> list[int]:

@@ -16,7 +16,7 @@ import numpy as np
 from sgfmill import sgf, sgf_grammar
 
 from go_engine import board, coords
-from go_engine.rules import PRESETS, KoRule, Rules, SuicideRule, check_komi
+from go_engine.rules import PRESETS, HandicapBonus, KoRule, Rules, ScoringRule, SuicideRule, TaxRule, check_komi, preset
 
 BLACK = board.BLACK
 WHITE = board.WHITE
@@ -31,24 +31,18 @@ RESULT_REASONS = ("score", "resign", "time", "forfeit", "draw", "void", "unknown
 _WIN_REASONS = {"R": "resign", "RESIGN": "resign", "T": "time", "TIME": "time", "F": "forfeit", "FORFEIT": "forfeit"}
 _REASON_LETTERS = {"resign": "R", "time": "T", "forfeit": "F"}
 
-# RU values written for our presets (the names KataGo and most GUIs know) and read back to them.
-# Any other Rules is written in KataGo's descriptive form ``ko<RULE>scoreAREAsui<0|1>``.
-PRESET_RU_NAMES = {"chinese": "Chinese", "tromp-taylor": "Tromp-Taylor", "new-zealand": "NZ"}
-_RU_ALIASES = {
-    "chinese": "chinese",
-    "cn": "chinese",
-    "tromp-taylor": "tromp-taylor",
-    "tromp taylor": "tromp-taylor",
-    "tromptaylor": "tromp-taylor",
-    "tt": "tromp-taylor",
-    "nz": "new-zealand",
-    "new zealand": "new-zealand",
-    "new-zealand": "new-zealand",
-    "simple-ko": "simple-ko",
-}
-# KataGo's Rules::toString; suffixes that do not change play here (no white handicap bonus, friendly
-# pass) are accepted, others (button, territory scoring) fall back to the default.
-_KATAGO_RULES_RE = re.compile(r"^ko(SIMPLE|POSITIONAL|SITUATIONAL|SPIGHT)scoreAREA(?:tax[A-Z]+)?sui([01])(?:whbN|fpok[01])*$")
+# RU values written for our presets (the names KataGo and most GUIs know); any spelling
+# ``rules.parse_rules_name`` accepts reads back. Any other Rules is written in KataGo's
+# descriptive form ``ko<KO>score<SCORING>[tax<TAX>]sui<0|1>[whb<N|N-1>]`` (tax only where it is not the
+# scoring's default).
+PRESET_RU_NAMES = {"chinese": "Chinese", "japanese": "Japanese", "korean": "Korean", "aga": "AGA",
+                   "tromp-taylor": "Tromp-Taylor", "new-zealand": "NZ"}
+# KataGo's Rules::toString; a button (not supported here) falls back to the default, a friendly-pass
+# flag does not change play here.
+_KATAGO_RULES_RE = re.compile(
+    r"^ko(SIMPLE|POSITIONAL|SITUATIONAL|SPIGHT)score(AREA|TERRITORY)(?:tax(NONE|SEKI|ALL))?sui([01])"
+    r"(?:button0)?(?:whb(0|N|N-1))?(?:fpok[01])?$"
+)
 _KATAGO_KO = {"SIMPLE": KoRule.SIMPLE, "POSITIONAL": KoRule.POSITIONAL, "SITUATIONAL": KoRule.SITUATIONAL, "SPIGHT": KoRule.SITUATIONAL}
 
 _STATUS_TEXT = {
@@ -223,26 +217,33 @@ class SgfGame:
 
 
 def rules_to_ru(rules: Rules) -> str:
-    """RU text: a preset's name when ko and suicide match one, else KataGo's descriptive form."""
-    for name, ru in PRESET_RU_NAMES.items():
-        p = PRESETS[name]
-        if (p.ko, p.suicide) == (rules.ko, rules.suicide):
-            return ru
-    return f"ko{rules.ko.name}scoreAREAsui{int(rules.suicide == SuicideRule.ALLOWED)}"
+    """RU text: a preset's name when the rules are one (komi aside), else KataGo's descriptive form."""
+    name = rules.name()
+    if name in PRESET_RU_NAMES:
+        return PRESET_RU_NAMES[name]
+    whb = {HandicapBonus.ZERO: "", HandicapBonus.N: "whbN", HandicapBonus.N_MINUS_1: "whbN-1"}[rules.white_handicap_bonus]
+    default_tax = TaxRule.SEKI if rules.is_territory else TaxRule.NONE  # what a reader assumes when tax is absent
+    tax = "" if rules.tax == default_tax else f"tax{rules.tax.name}"
+    return f"ko{rules.ko.name}score{rules.scoring.name}{tax}sui{int(rules.suicide == SuicideRule.ALLOWED)}{whb}"
 
 
 def ru_to_rules(text: str | None, komi: float) -> Rules:
-    """Rules for an RU value: our preset names (any case), KataGo's ``ko...score AREA...sui.`` form
-    (SPIGHT read as situational), and otherwise (absent, Japanese, AGA, territory scoring, ...) the
-    chinese preset: this engine scores by area whatever the record says. Komi comes from KM."""
+    """Rules for an RU value: a preset in any spelling (``Japanese``, ``jp``, ``AGA``, ``NZ``, ...),
+    KataGo's descriptive ``ko...score...tax...sui.`` form (SPIGHT read as situational; a missing tax
+    is seki for territory scoring, none for area, as in KataGo), and otherwise (absent or unknown)
+    the chinese preset. Komi comes from KM."""
     if text is not None:
-        key = text.strip().lower()
-        if key in _RU_ALIASES:
-            return PRESETS[_RU_ALIASES[key]].with_komi(komi)
+        try:
+            return preset(text).with_komi(komi)
+        except ValueError:
+            pass
         m = _KATAGO_RULES_RE.match(text.strip())
         if m is not None:
-            suicide = SuicideRule.ALLOWED if m.group(2) == "1" else SuicideRule.FORBIDDEN
-            return Rules(ko=_KATAGO_KO[m.group(1)], suicide=suicide, komi=komi)
+            ko, scoring, tax, suicide, whb = m.groups()
+            scoring = ScoringRule[scoring]
+            tax = TaxRule[tax] if tax else (TaxRule.SEKI if scoring == ScoringRule.TERRITORY else TaxRule.NONE)
+            return Rules(ko=_KATAGO_KO[ko], suicide=SuicideRule.ALLOWED if suicide == "1" else SuicideRule.FORBIDDEN,
+                         komi=komi, scoring=scoring, tax=tax, white_handicap_bonus=whb or "0")
     return PRESETS["chinese"].with_komi(komi)
 
 

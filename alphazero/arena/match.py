@@ -63,6 +63,9 @@ class GameSettings:
             raise ValueError("max_moves and opening_moves must be >= 0")
         if not self.move_timeout > 0:
             raise ValueError(f"move timeout must be > 0 seconds, got {self.move_timeout}")
+        if self.rules.is_territory:
+            # The referee counts the board after two passes, dead stones and all: right by area only.
+            raise ValueError("matches are refereed by area scoring; territory rules (japanese, korean) are not supported here")
 
     @property
     def move_cap(self) -> int:
@@ -252,7 +255,14 @@ def _prepare(plan: MatchPlan) -> list[dict]:
         old = json.loads(header_path.read_text())
         for key in ("seed", "settings"):
             # The move timeout may change between runs (e.g. a slower machine); nothing else may.
-            was = {k: v for k, v in old.get(key).items() if k != "move_timeout"} if key == "settings" else old.get(key)
+            was = old.get(key)
+            if key == "settings" and isinstance(was, dict):
+                # Through the class: a header written before a field existed reads with its default.
+                try:
+                    was = GameSettings.from_dict(was).to_dict()
+                except (KeyError, TypeError, ValueError):
+                    pass
+                was = {k: v for k, v in was.items() if k != "move_timeout"}
             now = {k: v for k, v in header[key].items() if k != "move_timeout"} if key == "settings" else header[key]
             if was != now:
                 raise MatchError(f"{out} holds another match ({key} was {was}, now {now}); use another --out")

@@ -7,6 +7,7 @@ the game exactly as it was (handlers validate everything before they change anyt
 from __future__ import annotations
 
 import datetime
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,8 @@ from alphazero.gtp.game import GtpGame, IllegalMove, hand_turn
 from alphazero.gtp.protocol import GtpError, parse_color, parse_float, parse_int
 from alphazero.gtp.time_control import Clock, TimeSystem, think_time
 from go_engine import board as B
-from go_engine import coords, sgf
+from go_engine import coords, scoring, sgf
+from go_engine import rules as R
 from go_engine.rules import Rules, check_komi, fixed_handicap_actions
 
 ENGINE_NAME = "alphazero-go"
@@ -87,6 +89,10 @@ class GtpEngine:
             "final_score": self.cmd_final_score,
             "final_status_list": self.cmd_final_status_list,
             "kgs-game_over": lambda args: "",
+            "kgs-rules": self.cmd_kgs_rules,
+            "kata-get-rules": self.cmd_kata_get_rules,
+            "kata-set-rules": self.cmd_kata_set_rules,
+            "kata-set-rule": self.cmd_kata_set_rule,
             "loadsgf": self.cmd_loadsgf,
             "printsgf": self.cmd_printsgf,
             "is_legal": self.cmd_is_legal,
@@ -200,7 +206,16 @@ class GtpEngine:
                                    report_every=report_every, allow_pass=allow_pass)
         if self._should_resign(result):
             return "resign"
-        return coords.action_to_gtp(result.best_action, self.size)
+        action = result.best_action
+        if allow_pass and self.game.rules.is_territory and action != self.size * self.size:
+            # The search values moves by area; under territory scoring a stone in one's own area
+            # or on a dame gains nothing: pass instead (and do not fill one's own territory).
+            own = self.player.ownership(self.game)  # [n*n] black's view
+            st = self.game.state
+            if scoring.gains_nothing_under_territory(st.board[0], self.size, action, colour, self._dead_stones(own),
+                                                     neutral=np.abs(own) < 0.5):
+                action = self.size * self.size
+        return coords.action_to_gtp(action, self.size)
 
     def _should_resign(self, result: analysis.SearchReport) -> bool:
         # Never resign a won position: both the root and the best move must look hopeless.
@@ -356,9 +371,9 @@ class GtpEngine:
         return ""
 
     # ---- scoring -----------------------------------------------------------------------------
-    def _dead_stones(self) -> list[int]:
-        """Stones whose chain the ownership estimate gives to the opponent."""
-        own = self.player.ownership(self.game)  # [n*n], black's view
+    def _dead_stones(self, own: np.ndarray | None = None) -> list[int]:
+        """Stones whose chain the ownership estimate (``own``, else the player's) gives to the opponent."""
+        own = self.player.ownership(self.game) if own is None else own  # [n*n], black's view
         n = self.size
         st = self.game.state
         dead = []
@@ -378,15 +393,18 @@ class GtpEngine:
                     dead.append(a)
         return dead
 
+    def _handicap(self) -> int:
+        g = self.game
+        return len(g.setup) if g.setup and all(c == B.BLACK for c, _ in g.setup) else 0
+
     def _cleaned_score(self) -> tuple[float, list[int]]:
-        """Area score (black's view, komi included) after taking dead stones off."""
+        """The rules' count (black's view, komi, prisoners and handicap bonus included) after taking
+        dead stones off (they become prisoners)."""
         dead = self._dead_stones()
-        probe = B.take_rows(self.game.state, [0])
-        points = coords.action_points(self.size)
-        for a in dead:
-            probe.board[0, points[a]] = B.EMPTY
-        margin, _ = B.score(probe)
-        return float(margin[0]), dead
+        st = self.game.state
+        count = scoring.count(st.board[0], self.size, self.game.rules, captured=tuple(st.captured[0]),
+                              handicap=self._handicap(), dead=dead)
+        return count.margin, dead
 
     def cmd_final_score(self, args) -> str:
         self._nargs(args, 0)
@@ -413,41 +431,60 @@ class GtpEngine:
         return " ".join(coords.action_to_gtp(a, n) for a in chosen)
 
     def _seki_stones(self, dead: set[int]) -> list[int]:
-        """Living stones next to an empty region that, once dead stones are gone, reaches both colours."""
-        probe = B.take_rows(self.game.state, [0])
-        n = self.size
-        points = coords.action_points(n)
-        for a in dead:
-            probe.board[0, points[a]] = B.EMPTY
-        _, owner = B.score(probe)
-        W = n + 2
-        seki = []
-        for a in range(n * n):
-            p = int(points[a])
-            if probe.board[0, p] not in (B.BLACK, B.WHITE):
-                continue
-            for q in (p - W, p - 1, p + 1, p + W):
-                if probe.board[0, q] == B.EMPTY:
-                    qa = coords.point_to_action(q, n)
-                    if owner[0, qa] == 0:
-                        seki.append(a)
-                        break
-        # Dame next to alive groups is not seki: keep only stones whose own chain has no eye of its own.
-        eyes = {a for a in range(n * n) if probe.board[0, points[a]] == B.EMPTY and owner[0, a] != 0}
-        result = []
-        for a in seki:
-            p = int(points[a])
-            head = probe.chain_head[0, p]
-            chain = [b for b in range(n * n) if probe.board[0, points[b]] == probe.board[0, p] and probe.chain_head[0, points[b]] == head]
-            has_eye = any(
-                coords.point_to_action(q, n) in eyes
-                for b in chain
-                for q in (int(points[b]) - W, int(points[b]) - 1, int(points[b]) + 1, int(points[b]) + W)
-                if probe.board[0, q] == B.EMPTY
-            )
-            if not has_eye:
-                result.append(a)
-        return result
+        """Living stones outside every independent-life region once dead stones are off and the
+        dame filled (``scoring.seki_stones``)."""
+        seki = scoring.seki_stones(self.game.state.board[0], self.size, sorted(dead))
+        return [int(a) for a in np.flatnonzero(seki)]
+
+    # ---- rules -------------------------------------------------------------------------------
+    def _set_rules(self, rules: Rules) -> str:
+        """Change the rules (komi kept); the position is replayed under them."""
+        rules = replace(rules, komi=self.game.rules.komi, max_moves=self.game.rules.max_moves)
+        try:
+            self.game.set_rules(rules)
+        except (IllegalMove, ValueError):
+            raise GtpError("the position is illegal under these rules") from None
+        self.log(f"Changed rules to {rules.name() or sgf.rules_to_ru(rules)}")
+        return ""
+
+    def cmd_kgs_rules(self, args) -> str:
+        # KGS's names: japanese, chinese, aga, new_zealand.
+        self._nargs(args, 1)
+        try:
+            rules = R.preset(args[0])
+        except ValueError:
+            raise GtpError(f"unknown rules {args[0]!r}") from None
+        return self._set_rules(rules)
+
+    def cmd_kata_get_rules(self, args) -> str:
+        if args:
+            raise GtpError("Expected no arguments for kata-get-rules but got " + " ".join(args))
+        return json.dumps(katago_rules_json(self.game.rules), sort_keys=True, separators=(",", ":"))
+
+    def cmd_kata_set_rules(self, args) -> str:
+        text = " ".join(args)
+        try:
+            rules = parse_katago_rules(text, self.game.rules)
+        except ValueError as e:
+            raise GtpError(f"Unknown rules '{text}', {e}") from None
+        return self._set_rules(rules)
+
+    def cmd_kata_set_rule(self, args) -> str:
+        self._nargs(args, 2)
+        current = katago_rules_json(self.game.rules)
+        key = "scoring" if args[0] == "score" else args[0]
+        if key not in current:
+            raise GtpError(f"Unknown rules option {args[0]!r}")
+        value: object = args[1]
+        if key in ("suicide", "hasButton", "friendlyPassOk"):
+            if args[1].lower() not in ("true", "false"):
+                raise GtpError(f"{key} must be true or false, got {args[1]!r}")
+            value = args[1].lower() == "true"
+        try:
+            rules = parse_katago_rules(json.dumps({**current, key: value}), self.game.rules)
+        except ValueError as e:
+            raise GtpError(str(e)) from None
+        return self._set_rules(rules)
 
     # ---- SGF ---------------------------------------------------------------------------------
     def cmd_loadsgf(self, args) -> str:
@@ -479,7 +516,7 @@ class GtpEngine:
             size=g.size,
             rules=g.rules,
             moves=tuple(g.moves),
-            handicap=len(g.setup) if g.setup and all(c == B.BLACK for c, _ in g.setup) else 0,
+            handicap=self._handicap(),
             setup_black=tuple(a for c, a in g.setup if c == B.BLACK),
             setup_white=tuple(a for c, a in g.setup if c == B.WHITE),
             black_player=ENGINE_NAME,
@@ -626,6 +663,57 @@ class GtpEngine:
 
     def cmd_sabaki_genmove_analyze(self, args, emit, input_pending):
         return self._analyze(args, emit, input_pending, kata=True, genmove=True, showpoint=True)
+
+
+_KATAGO_WHB = {R.HandicapBonus.ZERO: "0", R.HandicapBonus.N: "N", R.HandicapBonus.N_MINUS_1: "N-1"}
+
+
+def katago_rules_json(rules: Rules) -> dict:
+    """``kata-get-rules``' object (komi aside). ``friendlyPassOk`` is KataGo's for the same preset
+    (false for territory and Tromp-Taylor); it changes nothing here."""
+    return {
+        "friendlyPassOk": not rules.is_territory and rules.name() != "tromp-taylor",
+        "hasButton": False,
+        "ko": rules.ko.name,
+        "scoring": rules.scoring.name,
+        "suicide": rules.suicide == R.SuicideRule.ALLOWED,
+        "tax": rules.tax.name,
+        "whiteHandicapBonus": _KATAGO_WHB[rules.white_handicap_bonus],
+    }
+
+
+def parse_katago_rules(text: str, current: Rules) -> Rules:
+    """A rules shorthand (any preset spelling) or KataGo's JSON object: missing keys take
+    Tromp-Taylor's values, a missing tax is seki under territory scoring and none under area;
+    ``komi`` is refused (``komi`` sets it). Raises ``ValueError`` saying what is wrong."""
+    text = text.strip()
+    if not text.startswith("{"):
+        return R.preset(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not a JSON object ({e.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if "score" in data:
+        data["scoring"] = data.pop("score")
+    known = {"ko", "scoring", "tax", "suicide", "hasButton", "whiteHandicapBonus", "friendlyPassOk"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"Unknown rules option {unknown[0]!r}" + (" (set komi with the komi command)" if unknown[0] == "komi" else ""))
+    if data.get("hasButton", False) is not False:
+        raise ValueError("a button is not supported")
+    for key in ("suicide", "friendlyPassOk"):
+        if key in data and not isinstance(data[key], bool):
+            raise ValueError(f"{key} must be true or false")
+    scoring_name = str(data.get("scoring", "AREA")).lower()
+    ko = str(data.get("ko", "POSITIONAL")).lower()
+    if ko == "spight":
+        ko = "situational"
+    tax = str(data.get("tax", "SEKI" if scoring_name == "territory" else "NONE")).lower()
+    return Rules(ko=ko, suicide=R.SuicideRule.ALLOWED if data.get("suicide", True) else R.SuicideRule.FORBIDDEN,
+                 scoring=scoring_name, tax=tax, white_handicap_bonus=str(data.get("whiteHandicapBonus", "0")),
+                 komi=current.komi, max_moves=current.max_moves)
 
 
 def _star_distance(a: int, n: int) -> float:

@@ -147,6 +147,11 @@ def test_inconsistent_results_are_refused(bad):
         (PRESETS["new-zealand"], "NZ"),
         (PRESETS["simple-ko"], "koSIMPLEscoreAREAsui0"),
         (Rules(ko=KoRule.SITUATIONAL, suicide=SuicideRule.FORBIDDEN, komi=5.5), "koSITUATIONALscoreAREAsui0"),
+        (PRESETS["japanese"], "Japanese"),
+        (PRESETS["aga"], "AGA"),
+        (PRESETS["stone-scoring"], "koSIMPLEscoreAREAtaxALLsui0"),
+        (Rules(ko=KoRule.SIMPLE, scoring="territory", tax="none", komi=6.5), "koSIMPLEscoreTERRITORYtaxNONEsui0"),
+        (Rules(ko=KoRule.POSITIONAL, white_handicap_bonus="N-1"), "koPOSITIONALscoreAREAsui0whbN-1"),
     ],
 )
 def test_rules_round_trip_through_ru(rules, ru):
@@ -162,8 +167,17 @@ def test_rules_round_trip_through_ru(rules, ru):
         ("Tromp Taylor", PRESETS["tromp-taylor"]),
         ("koPOSITIONALscoreAREAtaxNONEsui1", PRESETS["tromp-taylor"]),
         ("koSPIGHTscoreAREAsui0", Rules(ko=KoRule.SITUATIONAL, suicide=SuicideRule.FORBIDDEN)),
-        ("Japanese", PRESETS["chinese"]),  # unknown: chinese with the record's komi
-        ("koSIMPLEscoreTERRITORYtaxSEKIsui0", PRESETS["chinese"]),  # territory scoring is not ours
+        ("Japanese", PRESETS["japanese"]),
+        ("jp", PRESETS["japanese"]),
+        ("korean", PRESETS["korean"]),
+        ("AGA", PRESETS["aga"]),
+        ("NZ", PRESETS["new-zealand"]),
+        ("koSIMPLEscoreTERRITORYtaxSEKIsui0", PRESETS["japanese"]),
+        ("koSIMPLEscoreTERRITORYsui0", PRESETS["japanese"]),  # territory without tax: seki, as KataGo
+        ("koSITUATIONALscoreAREAsui0whbN-1", PRESETS["aga"]),
+        ("koSIMPLEscoreAREAtaxALLsui0", PRESETS["stone-scoring"]),
+        ("Ing", PRESETS["chinese"]),  # unknown: chinese with the record's komi
+        ("koSIMPLEscoreAREAsui0button1", PRESETS["chinese"]),  # a button is not supported
     ],
 )
 def test_known_and_unknown_ru_names(ru, expected):

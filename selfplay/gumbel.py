@@ -1,5 +1,6 @@
-"""Gumbel root search pieces (Danihelka et al. 2022, as in mctx): sequential-halving visit schedule,
-completed Q-values by the mixed value approximation, sigma(q), and the improved policy."""
+"""Gumbel root search pieces (Danihelka et al. 2022, as in mctx): the sequential-halving schedule
+(read from the root's visit counts, so a reused root works), completed Q-values by the mixed value
+approximation, sigma(q), and the improved policy."""
 
 from __future__ import annotations
 
@@ -9,29 +10,99 @@ import numpy as np
 from numba import njit
 
 from go_engine.compiled import row_kernel
-from selfplay.tree import Tree
+from selfplay.tree import ILLEGAL, ROOT, Tree
 
 TINY_PRIOR = 1e-30  # floor of a prior before taking its log (a legal move never gets -inf)
 
 
-def considered_visit_sequence(max_considered: int, simulations: int) -> np.ndarray:
-    """``[simulations] int32``: before root simulation ``k`` only considered actions with exactly
-    ``seq[k]`` visits may be chosen (mctx's ``get_sequence_of_considered_visits``). Sequential
-    halving: each phase gives every remaining action the same visits, then keeps the better half."""
+def halving_level_widths(max_considered: int, total: int, levels: int) -> np.ndarray:
+    """``[levels] int32``: ``widths[L]`` root actions are brought from L to L + 1 visits by sequential
+    halving over ``max_considered`` actions planned for ``total`` root visits (mctx's schedule):
+    every phase gives each remaining action the same visits, then keeps the better half, down to
+    two. Widths never grow with L; past the planned phases they stay at two (one if m <= 1)."""
     if max_considered <= 1:
-        return np.arange(simulations, dtype=np.int32)
+        return np.ones(levels, dtype=np.int32)
     log2max = int(math.ceil(math.log2(max_considered)))
-    sequence: list[int] = []
-    visits = [0] * max_considered
+    widths = np.full(levels, 2, dtype=np.int32)  # the last phase (two actions) repeats forever
+    level = 0
     num_considered = max_considered
-    while len(sequence) < simulations:
-        extra = max(1, int(simulations / (log2max * num_considered)))
-        for _ in range(extra):
-            sequence.extend(visits[:num_considered])
-            for i in range(num_considered):
-                visits[i] += 1
+    while num_considered > 2 and level < levels:
+        extra = max(1, int(total / (log2max * num_considered)))
+        widths[level : level + extra] = num_considered
+        level += extra
         num_considered = max(2, num_considered // 2)
-    return np.asarray(sequence[:simulations], dtype=np.int32)
+    return widths
+
+
+def considered_visit_sequence(max_considered: int, simulations: int) -> np.ndarray:
+    """``[simulations] int32``: before root simulation ``k`` of a fresh search only considered
+    actions with exactly ``seq[k]`` visits may be chosen (mctx's ``get_sequence_of_considered_visits``):
+    level L repeated ``widths[L]`` times."""
+    widths = halving_level_widths(max_considered, simulations, simulations)
+    return np.repeat(np.arange(simulations, dtype=np.int32), widths)[:simulations]
+
+
+@row_kernel
+def halving_level(t: Tree, b: int, widths: np.ndarray, level: int) -> int:
+    """Sequential-halving level of row ``b``'s root: the smallest L >= ``level`` at which fewer than
+    ``widths[L]`` ([W] int32, the last entry repeating) legal root actions have more than L visits.
+
+    This reads the schedule from the visit counts instead of a simulation index, so it works on a
+    reused root: an action's existing visits count toward the levels' targets, the search tops up
+    the others. On a fresh root it gives exactly mctx's sequence (the level of simulation k is
+    ``considered_visit_sequence[k]``). The level never decreases while a search adds visits, so a
+    caller may resume from the last one."""
+    A = t.children.shape[2]
+    W = widths.shape[0]
+    L = level
+    while True:
+        above = 0
+        next_level = 2147483647
+        for a in range(A):
+            c = t.children[b, ROOT, a]
+            if c >= 0:
+                n = t.visits[b, c]
+                if n > L:
+                    above += 1
+                    next_level = min(next_level, n)
+        if above < widths[min(L, W - 1)]:
+            return L
+        # Up to the next visit count the same actions are above L and widths never grow: skip there.
+        L = next_level
+
+
+@row_kernel
+def halving_action(t: Tree, b: int, level: int, gumbel: np.ndarray, c_visit: float, c_scale: float, qbuf: np.ndarray) -> int:
+    """Root action at sequential-halving ``level``: among the legal actions with the most visits not
+    above ``level`` (on a fresh root: exactly ``level``), argmax gumbel + log prior + sigma(completed
+    Q); at level 0 this realises Gumbel top-k sampling, since unvisited actions share one completed
+    Q. ``gumbel`` is ``[A] float32``, ``qbuf`` ``[A] float32`` work space."""
+    A = t.children.shape[2]
+    sigma_completed_q(t, b, ROOT, c_visit, c_scale, qbuf)
+    target = -1
+    for a in range(A):
+        c = t.children[b, ROOT, a]
+        if c != ILLEGAL:
+            n = t.visits[b, c] if c >= 0 else 0
+            if target < n <= level:
+                target = n
+    best = -1
+    best_score = -1e300
+    fallback = -1
+    fallback_score = -1e300
+    for a in range(A):
+        c = t.children[b, ROOT, a]
+        if c == ILLEGAL:
+            continue
+        n = t.visits[b, c] if c >= 0 else 0
+        score = gumbel[a] + math.log(max(t.prior[b, ROOT, a], TINY_PRIOR)) + qbuf[a]
+        if n == target and score > best_score:
+            best_score = score
+            best = a
+        if score > fallback_score:
+            fallback_score = score
+            fallback = a
+    return best if best >= 0 else fallback
 
 
 @row_kernel

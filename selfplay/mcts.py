@@ -65,7 +65,8 @@ class RowState(NamedTuple):
     noise_eps: np.ndarray  # [B] float32     weight of ``noise`` mixed into the root priors when the root is expanded
     noise: np.ndarray  # [B, A] float32      Dirichlet sample over the root's legal moves
     gumbel: np.ndarray  # [B, A] float32     Gumbel(0, 1) sample per root action
-    halving: np.ndarray  # [B, S] int32      considered-visit sequence of the Gumbel root
+    halving: np.ndarray  # [B, N] int32      Gumbel root: actions brought past each visit level (``gumbel.halving_level_widths``)
+    level: np.ndarray  # [B] int32           Gumbel root: current sequential-halving level (never decreases within a search)
     leaf: np.ndarray  # [B] int32            node picked this step, or -1 (idle row)
     slot: np.ndarray  # [B] int32            row of the evaluation batch holding the leaf, or -1 (not evaluated)
     path: np.ndarray  # [B, N] int32         actions from the root to the leaf (work)
@@ -143,35 +144,11 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
 
 @row_kernel
 def gumbel_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
-    """Sequential halving at the root: among legal actions whose visits equal the scheduled count,
-    argmax gumbel + log prior + sigma(completed Q) (this also realises Gumbel top-k sampling)."""
-    A = t.children.shape[2]
-    qbuf = st.qbuf[b]
-    G.sigma_completed_q(t, b, ROOT, prm.gumbel_c_visit, prm.gumbel_c_scale, qbuf)
-    sim = 0
-    for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c >= 0:
-            sim += t.visits[b, c]
-    sim = min(sim, st.halving.shape[1] - 1)
-    target = st.halving[b, sim]
-    best = -1
-    best_score = -1e300
-    fallback = -1
-    fallback_score = -1e300
-    for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c == ILLEGAL:
-            continue
-        n = t.visits[b, c] if c >= 0 else 0
-        score = st.gumbel[b, a] + math.log(max(t.prior[b, ROOT, a], G.TINY_PRIOR)) + qbuf[a]
-        if n == target and score > best_score:
-            best_score = score
-            best = a
-        if score > fallback_score:
-            fallback_score = score
-            fallback = a
-    return best if best >= 0 else fallback
+    """Sequential halving at the root (``gumbel.halving_level``, reused visits included), then
+    argmax gumbel + log prior + sigma(completed Q) among the actions at that level."""
+    level = G.halving_level(t, b, st.halving[b], st.level[b])
+    st.level[b] = level
+    return G.halving_action(t, b, level, st.gumbel[b], prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b])
 
 
 @row_kernel
@@ -451,7 +428,8 @@ class BatchedMCTS:
             noise_eps=np.zeros(nb, np.float32),
             noise=np.zeros((nb, A), np.float32),
             gumbel=np.zeros((nb, A), np.float32),
-            halving=np.zeros((nb, self.max_simulations), np.int32),
+            halving=np.zeros((nb, N), np.int32),
+            level=np.zeros(nb, np.int32),
             leaf=np.full(nb, -1, np.int32),
             slot=np.full(nb, -1, np.int32),
             path=np.zeros((nb, N), np.int32),
@@ -469,11 +447,17 @@ class BatchedMCTS:
         self._no_ownership = np.zeros((0, 0), np.float32)
         self._legal_row = np.zeros(A, np.bool_)
         self.evaluations = 0  # leaves sent to the evaluator, for statistics
+        self.searches = 0  # searches started, for statistics
+        self.simulations_started = 0  # new simulations those searches were given
+        self.kept_visits = 0  # root child visits the started searches found already there (tree reuse)
 
     # ---- starting and running searches ----------------------------------------------------------
-    def start(self, rows, simulations: int | np.ndarray, rng: np.random.Generator, full_search: bool | np.ndarray = False) -> None:
-        """Begin a search of ``simulations`` in each of ``rows``. A full search of a self-play game
-        gets Dirichlet noise (or Gumbel noise) and forced playouts as configured; a cheap one none."""
+    def start(self, rows, simulations: int | np.ndarray, rng: np.random.Generator, full_search: bool | np.ndarray = False, keep_tree: bool | None = None) -> None:
+        """Begin a search of ``simulations`` new simulations in each of ``rows``. A full search of a
+        self-play game gets Dirichlet noise (or fresh Gumbel noise) and forced playouts as
+        configured; a cheap one none. The search starts from the row's tree as ``advance`` left it
+        when the config reuses trees, else from a fresh root; ``keep_tree=True`` always continues
+        the row's tree (a search run in chunks), False always starts fresh."""
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         sims = np.broadcast_to(np.asarray(simulations, dtype=np.int64), rows.shape)
         full = np.broadcast_to(np.asarray(full_search, dtype=np.bool_), rows.shape)
@@ -483,11 +467,15 @@ class BatchedMCTS:
                 raise ValueError(f"simulations must be in [1, {self.max_simulations}] (the tree's budget), got {s}")
             if self.roots.done[b]:
                 raise ValueError(f"row {b}: the game is over; reset it before searching")
-            if cfg.gumbel or not cfg.tree_reuse:
+            if not (cfg.reuses_tree if keep_tree is None else keep_tree):
                 reset_row(t, b)
             free = t.capacity - int(t.num_nodes[b])
             if free < s:
                 raise ValueError(f"row {b}: {free} free tree nodes for {s} simulations (advance() keeps room)")
+            kept = int(child_visits(t, b).sum()) if t.expanded[b, ROOT] else 0
+            self.searches += 1
+            self.simulations_started += s
+            self.kept_visits += kept
             st.sims_left[b] = s
             st.planes_depth[b] = -1  # the root may have changed since the last search
             st.root_pending[b] = not t.expanded[b, ROOT]
@@ -498,7 +486,10 @@ class BatchedMCTS:
             if cfg.gumbel:
                 st.gumbel[b] = rng.gumbel(size=self.num_actions).astype(np.float32) if f else 0.0
                 m = min(cfg.gumbel_considered, num_legal)
-                st.halving[b, :s] = G.considered_visit_sequence(m, s)
+                # Planned for the root's visits after the search, so kept visits count toward the
+                # levels (a fresh root: exactly mctx's schedule for s simulations).
+                st.halving[b] = G.halving_level_widths(m, kept + s, t.capacity)
+                st.level[b] = 0
             elif f and cfg.dirichlet_epsilon > 0.0:
                 legal = self._legal_row
                 alpha = cfg.dirichlet_alpha_scale / num_legal
@@ -608,11 +599,14 @@ class BatchedMCTS:
         return move_choice.sample_by_visits(self.root_visits(b), temperature, rng)
 
     def gumbel_action(self, b: int) -> int:
-        """Among the most visited considered actions, argmax gumbel + log prior + sigma(completed Q)."""
+        """Among the most visited considered actions, argmax gumbel + log prior + sigma(completed Q).
+        Visits count up to one above the current halving level: on a reused root an action kept
+        with more visits than the search's survivors competes with them, not alone."""
         t, cfg = self.tree, self.config
         q = np.zeros(self.num_actions, np.float32)
         G.sigma_completed_q(t, b, ROOT, cfg.gumbel_c_visit, cfg.gumbel_c_scale, q)
-        visits = self.root_visits(b)
+        level = G.halving_level(t, b, self.rows.halving[b], 0)
+        visits = np.minimum(self.root_visits(b), level + 1)  # on a fresh root: the visits themselves
         legal = t.children[b, ROOT] != ILLEGAL
         score = self.rows.gumbel[b] + np.log(np.maximum(t.prior[b, ROOT], G.TINY_PRIOR)) + q
         score = np.where(legal & (visits == visits.max()), score, -np.inf)
@@ -635,7 +629,7 @@ class BatchedMCTS:
         t = self.tree
         child = int(t.children[b, ROOT, action]) if t.expanded[b, ROOT] else -1
         max_keep = t.capacity - self.max_simulations
-        if self.config.gumbel or not self.config.tree_reuse or child < 0 or max_keep < 1 or not t.expanded[b, child]:
+        if not self.config.reuses_tree or child < 0 or max_keep < 1 or not t.expanded[b, child]:
             reset_row(t, b)
         else:
             count = int(t.num_nodes[b])

@@ -44,10 +44,17 @@ class SearchConfig(ConfigBase):
     prune_forced_playouts: bool = True
     """Remove forced playouts from the policy target afterwards (KataGo's policy-target pruning)."""
     tree_reuse: bool = True
-    """Keep the subtree of the played move as the next root (not with gumbel, whose root schedule
-    assumes a fresh root)."""
+    """PUCT search: keep the subtree of the played move as the next root (Gumbel search: see
+    gumbel_tree_reuse)."""
+    gumbel_tree_reuse: bool = False
+    """Gumbel search: keep the subtree of the played move (its visits, values, priors and children)
+    as the next root. Each search there draws fresh Gumbel noise and runs `simulations` new
+    simulations; sequential halving counts the reused visits toward its per-level visit targets
+    (its schedule is planned for the root's visits after the search), so the new simulations top
+    the considered actions up; the improved-policy target uses all visits. Off until a learning
+    curve shows it helps."""
     tree_capacity_factor: float = 2.0
-    """Nodes allocated per tree, as a multiple of simulations (+1). A reused subtree is truncated (in
+    """Nodes allocated per tree, as a multiple of simulations (+1), when the tree is reused. A reused subtree is truncated (in
     creation order, so it stays a tree) to leave room for the next search."""
     lcb_z: float = 1.96
     """Play (not self-play) chooses the child with the best lower confidence bound Q - z * stderr."""
@@ -73,8 +80,13 @@ class SearchConfig(ConfigBase):
     def capacity(self, simulations: int | None = None) -> int:
         """Tree nodes to allocate for searches of up to ``simulations`` (default: a full search)."""
         sims = self.simulations if simulations is None else simulations
-        factor = 1.0 if self.gumbel or not self.tree_reuse else self.tree_capacity_factor
+        factor = self.tree_capacity_factor if self.reuses_tree else 1.0
         return int(math.ceil(factor * sims)) + 1
+
+    @property
+    def reuses_tree(self) -> bool:
+        """The played move's subtree becomes the next root (tree_reuse for PUCT, gumbel_tree_reuse for Gumbel)."""
+        return self.gumbel_tree_reuse if self.gumbel else self.tree_reuse
 
 
 @dataclass(frozen=True)

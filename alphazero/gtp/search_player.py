@@ -3,10 +3,11 @@
 Search runs in chunks of simulations so it can stop on a visit budget, a time budget, a GUI's new
 input (analysis, pondering), or a full tree. The tree is kept between moves: when the game goes on
 from the searched position (our move, the opponent's reply), the subtree is reused, so visits
-spent pondering on the opponent's time count. Reported scores (and ownership, when the network has
-an ownership head) are the search's: visit-weighted over each move's subtree (``selfplay.node_stats``).
-Ownership for scoring and dead stones comes from the network's ownership head when it has one, else
-from random play-outs of the position.
+spent pondering on the opponent's time count (when the search config reuses trees: ``tree_reuse``,
+or ``gumbel_tree_reuse`` for Gumbel search; else each move starts afresh). Reported scores (and
+ownership, when the network has an ownership head) are the search's: visit-weighted over each
+move's subtree (``selfplay.node_stats``). Ownership for scoring and dead stones comes from the
+network's ownership head when it has one, else from random play-outs of the position.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class SearchPlayer:
                 chunk = min(chunk, target - int(t.visits[0, ROOT]))
             if chunk <= 0 or t.capacity - int(t.num_nodes[0]) < chunk:
                 break
-            mcts.start([0], chunk, self.rng, full_search=False)
+            mcts.start([0], chunk, self.rng, full_search=False, keep_tree=True)  # chunks continue one search
             while mcts.active().any():
                 mcts.step()
             added += chunk

@@ -435,9 +435,10 @@ def test_tree_reuse_keeps_the_subtree_statistics_exactly():
     assert m.tree.visits[1, ROOT] == kept + 50
 
 
-def test_tree_reuse_truncates_to_leave_room():
+@pytest.mark.parametrize("gumbel", [False, True])
+def test_tree_reuse_truncates_to_leave_room(gumbel):
     rules = preset("chinese")
-    cfg = SearchConfig(simulations=100, tree_capacity_factor=1.2)
+    cfg = SearchConfig(simulations=100, tree_capacity_factor=1.2, gumbel=gumbel, gumbel_considered=4, gumbel_tree_reuse=gumbel)
     m = BatchedMCTS(cfg, rules, B.state_for(rules, 1, 3), LinearEvaluator(F.num_planes(8), 3, seed=1))
     rng = np.random.default_rng(0)
     for _ in range(4):  # small board: subtrees are large, so truncation kicks in

@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the search")
     parser.add_argument("--device", default="cpu", help="torch device for the network (cpu, cuda, cuda:1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch and the compiled kernels")
+    parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default="float32",
+                        help="network precision (float16 needs CUDA; bfloat16 runs on CPUs too)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the network (the first move of each batch size pays the compile)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +76,8 @@ def build_engine(args: argparse.Namespace):
     if args.checkpoint:
         from alphazero.evaluator import NetworkEvaluator
 
-        evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device)
+        evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device,
+                                                           precision=args.precision, compile=args.compile)
         history, has_ownership = meta.history, True
     else:
         evaluator, history, has_ownership = UniformEvaluator(), 8, False

@@ -27,8 +27,10 @@ class SelfPlayWorker:
         self.index = index
         self.device = device
         model = PolicyValueNet(config.network, F.num_planes(config.history))
-        precision = config.loop.inference_precision if str(device).startswith("cuda") else "float32"
-        self.evaluator = NetworkEvaluator(model, device=device, precision=precision)
+        precision = config.loop.inference_precision
+        if precision == "float16" and not str(device).startswith("cuda"):
+            precision = "float32"  # fp16 kernels are CUDA's; bf16 runs on CPUs too
+        self.evaluator = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile)
         self.version = -1
         # A fresh id per incarnation: a restarted actor never reuses the game ids of the one that died.
         incarnation = uuid.uuid4().hex[:10]

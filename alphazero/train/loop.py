@@ -43,19 +43,23 @@ class RunAborted(RuntimeError):
 
 def _disk_full(error: BaseException) -> BaseException | None:
     """The out-of-space error behind ``error`` (a Ray task error wraps the remote one), if any."""
-    seen = 0
-    while error is not None and seen < 8:
+    found = None
+    for _ in range(8):  # Ray's error types subclass the remote one: go on to the original inside
+        if error is None:
+            break
         if isinstance(error, DiskFullError) or (isinstance(error, OSError) and error.errno in NO_SPACE):
-            return error
+            found = error
+            if not isinstance(error, (RayTaskError, RayActorError)):
+                return error
         error = getattr(error, "cause", None) or error.__cause__
-        seen += 1
-    return None
+    return found
 
 
 def _abort_if_disk_full(error: BaseException) -> None:
     full = _disk_full(error)
     if full is not None:
-        raise RunAborted(f"disk full, run stopped: {full.strerror or full}") from None
+        text = full.strerror if isinstance(full, OSError) and full.strerror else str(full).strip().splitlines()[-1]
+        raise RunAborted(f"disk full, run stopped: {text}") from None
 
 
 @dataclass
@@ -166,7 +170,9 @@ def start_ray(address: str | None) -> bool:
     if address:
         ray.init(address=address, **kwargs)
     else:
-        ray.init(num_cpus=max(2, os.cpu_count() or 2), **kwargs)
+        # "local": a new Ray of our own, never a cluster some other `ray start` on this machine
+        # left in /tmp/ray/ray_current_cluster (which a bare ray.init() would join).
+        ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), **kwargs)
     return True
 
 

@@ -46,7 +46,7 @@ def cluster():
     # 24 declared CPUs on a small machine: no prestarted idle workers (one per CPU by default),
     # and time for the raylet to register on a loaded machine.
     os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
-    ray.init(num_cpus=24, num_gpus=DECLARED_GPUS, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=24, num_gpus=DECLARED_GPUS, include_dashboard=False, log_to_driver=False,
              _system_config={"prestart_worker_first_driver": False})
     try:
         yield ray

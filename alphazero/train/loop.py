@@ -602,9 +602,11 @@ class _Driver:
         while waiting and time.monotonic() < deadline:
             ready, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=max(0.1, deadline - time.monotonic()))
             for ref in ready:
-                self.selfplay_pending.pop(ref, None)
+                index = self.selfplay_pending.pop(ref, None)
                 try:
-                    self.count(ray.get(ref))
+                    stats = ray.get(ref)
+                    self.note_incarnation(index, stats["incarnation"])
+                    self.count(stats)
                 except (RayActorError, RayTaskError):
                     pass
         if self.learner_pending is not None:

@@ -26,10 +26,9 @@ COPY go_engine ./go_engine
 COPY selfplay ./selfplay
 COPY trainer ./trainer
 COPY scripts ./scripts
-# Install, then compile the kernels once (into NUMBA_CACHE_DIR) so every worker starts warm.
-RUN pip install . && python -c "from go_engine import board, features; from go_engine.rules import preset; \
-r = preset('chinese'); s = board.state_for(r, 2, 9); board.legal_mask(s, r); features.encode(s, r); \
-board.play_random_games(s, r, 1); board.score(s); import selfplay.mcts"
+# Install, then compile every kernel self-play runs once (into NUMBA_CACHE_DIR): the engine, the
+# encoder and both searches, serial and parallel twins (batches of 2 and 64), so workers start warm.
+RUN pip install . && python scripts/warmup.py
 
 ENTRYPOINT ["alphazero"]
 CMD ["--help"]

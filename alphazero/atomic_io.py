@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Iterator
@@ -10,6 +11,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 TEMP_MARKER = ".tmp-"  # temp names are ".<final name>.tmp-<pid>-<hex>": hidden and never a final name
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(OSError):
+    """A write ran out of space (or quota): its temp file is gone and the file it was to replace is
+    untouched, so everything written before is intact; free space and retry (or resume the run)."""
+
+
+def no_space_error(path: Path, error: OSError) -> DiskFullError:
+    return DiskFullError(error.errno, f"no space left on the device holding {path} ({error.strerror}): the write was "
+                                      "abandoned and what was written before is intact; free space, then resume")
 
 
 def temp_path_for(path: Path) -> Path:
@@ -43,9 +55,11 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(e, OSError) and e.errno in NO_SPACE and not isinstance(e, DiskFullError):
+            raise no_space_error(final, e) from e
         raise
     fsync_dir(final.parent)
 

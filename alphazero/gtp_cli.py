@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-cache", type=int, default=10_000, metavar="POSITIONS",
                         help="network evaluations kept for positions met again (the root's score and ownership, "
                         "undo, analysis restarts); exact, 0 = none (default 10000)")
+    parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default="float32",
+                        help="network precision (float16 needs CUDA; bfloat16 runs on CPUs too)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the network (the first move of each batch size pays the compile)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +90,8 @@ def build_engine(args: argparse.Namespace):
     if args.checkpoint:
         from alphazero.evaluator import NetworkEvaluator
 
-        evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device)
+        evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device,
+                                                           precision=args.precision, compile=args.compile)
         history, has_ownership = meta.history, True
         if args.eval_cache:
             from alphazero.eval_cache import CachedEvaluator

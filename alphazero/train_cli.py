@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from alphazero.train.loop import train
+    from alphazero.train.loop import RunAborted, train
     from alphazero.train.metrics import default_wandb_mode
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -50,3 +50,6 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(f"alphazero train: {e}", file=sys.stderr)
         return 2
+    except RunAborted as e:
+        print(f"alphazero train: {e}", file=sys.stderr)
+        return 1

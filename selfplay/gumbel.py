@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from go_engine.compiled import row_kernel
 from selfplay.tree import ILLEGAL, ROOT, Tree

@@ -28,8 +28,10 @@ class SelfPlayWorker:
         self.index = index
         self.device = device
         model = PolicyValueNet(config.network, F.num_planes(config.history))
-        precision = config.loop.inference_precision if str(device).startswith("cuda") else "float32"
-        self.network = NetworkEvaluator(model, device=device, precision=precision)
+        precision = config.loop.inference_precision
+        if precision == "float16" and not str(device).startswith("cuda"):
+            precision = "float32"  # fp16 kernels are CUDA's; bf16 runs on CPUs too
+        self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile)
         size = config.selfplay.eval_cache_size
         # The search calls the cache, the cache the network; new weights clear it (load_state_dict).
         self.evaluator = CachedEvaluator(self.network, size) if size > 0 else self.network

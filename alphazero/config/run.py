@@ -47,6 +47,12 @@ class LoopConfig(ConfigBase):
     learner_threads: int = 0
     """Torch threads of the learner; 0 = learner_cpus rounded up. More threads than reserved CPUs
     let the learner use the cores a paused self-play actor leaves idle (the OS shares the rest)."""
+    actor_resource: str = ""
+    """A custom Ray resource (declared per node: ``ray start --resources='{"selfplay": 4}'``) of
+    which each self-play actor takes one unit: pins self-play to the nodes that declare it, as many
+    actors per node as units; empty = no custom resource."""
+    learner_resource: str = ""
+    """A custom Ray resource the learner takes one unit of (e.g. to keep it on the head node)."""
     search_steps_per_task: int = 64
     """Search steps a self-play actor runs per remote call; weights switch between calls, i.e.
     between moves, and finished games are sent to the buffer at the end of each call."""
@@ -59,8 +65,16 @@ class LoopConfig(ConfigBase):
     the IDA meter measures each generation's distillation gap on its own games."""
     keep_checkpoints: int = 0
     """Keep only the newest this many model generations on disk (0 = keep all); every 10th is kept."""
+    device: Literal["auto", "cpu"] = "auto"
+    """Where inference and learning run. auto: on CUDA for the roles that reserve GPUs (actor_gpus,
+    learner_gpus > 0), else the CPU. cpu: always on the CPU while the GPU reservations, and so the
+    placement, stay as configured: a GPU preset's layout tried on a cluster that declares GPUs
+    (``ray start --num-gpus``) without having them."""
     inference_precision: Literal["float32", "bfloat16", "float16"] = "float32"
-    """Precision of self-play inference on GPU actors (CPU actors always use float32)."""
+    """Precision of self-play inference (float16 needs CUDA: CPU actors given it use float32)."""
+    inference_compile: bool = False
+    """torch.compile the self-play network (batches padded to powers of two, one graph per size;
+    the first calls of each size pay the compile)."""
     seed: int = 0
     """Seed of everything random in the run (actors derive theirs from it)."""
     display_interval_s: float = 2.0
@@ -83,6 +97,10 @@ class LoopConfig(ConfigBase):
         require(0.0 < self.learner_cpus <= 256.0, f"learner_cpus must be in (0, 256], got {self.learner_cpus}")
         require(0.0 <= self.learner_gpus <= 8.0, f"learner_gpus must be in [0, 8], got {self.learner_gpus}")
         require(0 <= self.learner_threads <= 256, f"learner_threads must be in [0, 256], got {self.learner_threads}")
+        for name in ("actor_resource", "learner_resource"):
+            value = getattr(self, name)
+            require(value == "" or (value.isprintable() and value.strip() == value and value not in ("CPU", "GPU", "memory")),
+                    f"{name} must be empty or a custom resource name (not CPU, GPU or memory), got {value!r}")
         require(self.search_steps_per_task >= 1, f"search_steps_per_task must be >= 1, got {self.search_steps_per_task}")
         require(self.train_steps_per_task >= 1, f"train_steps_per_task must be >= 1, got {self.train_steps_per_task}")
         require(self.sample_sgfs_per_generation >= 0, "sample_sgfs_per_generation must be >= 0")

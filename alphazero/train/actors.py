@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -36,6 +37,15 @@ def actor_name(run_root: str | Path, role: str) -> str:
     return f"alphazero-{digest}-{role}"
 
 
+def placement(device: str | None = None) -> dict:
+    """Where the calling actor runs: its node, the GPUs Ray assigned it, its placement group (or
+    None) and the resources it holds, plus the torch device it computes on (for layout checks)."""
+    context = ray.get_runtime_context()
+    group = context.get_placement_group_id()
+    return {"node_id": context.get_node_id(), "pid": os.getpid(), "gpu_ids": [str(g) for g in ray.get_gpu_ids()],
+            "placement_group": group, "resources": context.get_assigned_resources(), "device": device}
+
+
 def _numba_threads(k: int) -> None:
     import numba
 
@@ -54,14 +64,21 @@ class SelfPlayActor:
         self.worker = SelfPlayWorker(config, index, device=device, threads=threads)
         self.replay = replay
 
+    def placement(self) -> dict:
+        return placement(str(self.worker.evaluator.device))
+
     def run(self, version: int, weights: dict, steps: int) -> dict:
         records, stats = self.worker.run(version, weights, steps)
         added = ray.get(self.replay.add_games.remote(records)) if records else {"added": 0, "positions": 0}
+        # The buffer's own totals count a game once even when a restarted replay actor already
+        # stored it before dying (the retried call then reports it as a duplicate).
+        stats.update(buffer_games=added.get("games_added", 0), buffer_positions=added.get("total_seen", 0))
         lengths = [len(r.moves) for r in records]
         stats.update(
             games=len(records),
             positions=int(sum(r.num_positions for r in records)),
             added=added["added"],
+            added_positions=added["positions"],
             lengths=lengths,
             resigned=int(sum(r.resigned for r in records)),
             no_resign_checked=int(sum(r.resign_false_positive >= 0 for r in records)),
@@ -119,6 +136,9 @@ class ReplayActor:
             record.save_npz(path)
         except (OSError, ValueError) as e:
             log.warning("could not keep held-out record %s: %s", record.game_id, e)
+
+    def placement(self) -> dict:
+        return placement()
 
     def sample(self, batch_size: int, seed: int):
         return self.buffer.sample(batch_size, np.random.default_rng(seed))
@@ -181,6 +201,9 @@ class LearnerActor:
         write_bytes_atomic(self.run.state_dir / LEARNER_INFO, json.dumps(meta).encode())
 
     # ---- work ------------------------------------------------------------------------------------
+    def placement(self) -> dict:
+        return placement(str(self.learner.device))
+
     def generation_on_disk(self) -> int:
         return self.generation
 

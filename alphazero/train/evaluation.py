@@ -10,16 +10,20 @@ interval grown by every link: its errors add up, so after many generations it sa
 from __future__ import annotations
 
 import json
+import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ray
 
 from alphazero.arena.match import GameSettings, MatchPlan, run_matches
 from alphazero.arena.players import parse_spec
+from alphazero.config.arena import ArenaConfig
 from alphazero.config.run import RunConfig
 from alphazero.train.run_dir import RunDir
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,75 @@ class Evaluation:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+@dataclass
+class EvaluationState:
+    """The evaluation chain and the gate, kept in ``state/evaluation.json`` (rewritten atomically
+    after every change) so a resumed run goes on publishing the generation the gate accepted, not
+    merely the newest checkpoint, and plays the matches a stop left undecided."""
+
+    published: int = 0
+    """Generation the self-play actors play with (with gating: the newest accepted one)."""
+    last_evaluated: int = 0
+    """Newest generation whose match was started: the next due generation plays it (no gating)."""
+    pending: dict[int, int] = field(default_factory=dict)
+    """Generation -> opponent generation, for matches started but not yet decided."""
+    decisions: dict[int, str] = field(default_factory=dict)
+    """Generation -> accept / reject (gating), n/a (no gating) or failed (the match task failed)."""
+
+    def to_json(self) -> dict:
+        return {"published": self.published, "last_evaluated": self.last_evaluated,
+                "pending": {str(g): p for g, p in sorted(self.pending.items())},
+                "decisions": {str(g): d for g, d in sorted(self.decisions.items())}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "EvaluationState":
+        """Parse what ``to_json`` wrote; ValueError naming the bad field otherwise."""
+        try:
+            published, last = int(data["published"]), int(data["last_evaluated"])
+            pending = {int(g): int(p) for g, p in dict(data.get("pending", {})).items()}
+            decisions = {int(g): str(d) for g, d in dict(data.get("decisions", {})).items()}
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"malformed evaluation state ({type(e).__name__}: {e})") from None
+        if min([published, last, *pending, *pending.values(), *decisions], default=0) < 0:
+            raise ValueError("malformed evaluation state (negative generation)")
+        return cls(published, last, pending, decisions)
+
+    def accepted(self) -> list[int]:
+        return sorted(g for g, d in self.decisions.items() if d == "accept")
+
+    def in_use(self) -> frozenset[int]:
+        """Generations whose checkpoints must stay: the published one and both sides of open matches."""
+        return frozenset({self.published, *self.pending, *self.pending.values()})
+
+
+def restore_evaluation_state(run: RunDir, arena: ArenaConfig, newest: int) -> EvaluationState:
+    """The state a session starts from, given the newest valid checkpoint ``newest``: what was
+    saved, less anything newer than ``newest`` (a checkpoint that did not survive is redone), plus
+    a pending match for every due generation the last session published but never started
+    evaluating (it stopped between the checkpoint and the state write)."""
+    data = run.read_evaluation_state()
+    state = EvaluationState(published=newest, last_evaluated=newest)
+    if data is not None:
+        try:
+            state = EvaluationState.from_json(data)
+        except ValueError as e:
+            log.warning("%s: %s; the gate restarts from generation %d", run.evaluation_state_path, e, newest)
+    if not arena.gating:
+        state.published = newest  # always-accept: self-play follows the newest generation
+    elif state.published > newest:
+        log.warning("the published generation %d has no valid checkpoint: self-play uses generation %d",
+                    state.published, newest)
+        state.published = newest
+    state.pending = {g: min(p, newest) for g, p in state.pending.items() if g <= newest}
+    state.decisions = {g: d for g, d in state.decisions.items() if g <= newest}
+    state.last_evaluated = min(state.last_evaluated, newest)
+    for generation in range(state.last_evaluated + 1, newest + 1):
+        if arena.due(generation) and generation not in state.decisions and generation not in state.pending:
+            state.pending[generation] = state.published if arena.gating else state.last_evaluated
+            state.last_evaluated = generation
+    return state
 
 
 def _player(name: str, run: RunDir, generation: int, visits: int):

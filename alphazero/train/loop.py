@@ -23,15 +23,43 @@ import numpy as np
 import ray
 from ray.exceptions import RayActorError, RayTaskError
 
+from alphazero.atomic_io import NO_SPACE, DiskFullError
+from alphazero.checkpoint import CheckpointError, load_checkpoint
 from alphazero.config.base import ConfigError
-from alphazero.config.run import RunConfig
+from alphazero.config.run import LoopConfig, RunConfig
 from alphazero.train.actors import LearnerActor, ReplayActor, SelfPlayActor, actor_name
 from alphazero.train.display import Display, evaluation_text
-from alphazero.train.evaluation import evaluate_generation, record_and_plot
+from alphazero.train.evaluation import EvaluationState, evaluate_generation, record_and_plot, restore_evaluation_state
 from alphazero.train.metrics import MetricsLog, WandbMode
 from alphazero.train.run_dir import RunDir
 
 log = logging.getLogger(__name__)
+
+
+class RunAborted(RuntimeError):
+    """The run cannot go on (e.g. its disk is full); the message says why and what to do. What was
+    written before (checkpoints, shards, state) stays valid: the run resumes once the cause is gone."""
+
+
+def _disk_full(error: BaseException) -> BaseException | None:
+    """The out-of-space error behind ``error`` (a Ray task error wraps the remote one), if any."""
+    found = None
+    for _ in range(8):  # Ray's error types subclass the remote one: go on to the original inside
+        if error is None:
+            break
+        if isinstance(error, DiskFullError) or (isinstance(error, OSError) and error.errno in NO_SPACE):
+            found = error
+            if not isinstance(error, (RayTaskError, RayActorError)):
+                return error
+        error = getattr(error, "cause", None) or error.__cause__
+    return found
+
+
+def _abort_if_disk_full(error: BaseException) -> None:
+    full = _disk_full(error)
+    if full is not None:
+        text = full.strerror if isinstance(full, OSError) and full.strerror else str(full).strip().splitlines()[-1]
+        raise RunAborted(f"disk full, run stopped: {text}") from None
 
 
 @dataclass
@@ -136,29 +164,64 @@ def prepare_run_dir(run: RunDir, config: RunConfig | None, resume: bool) -> RunC
     return config
 
 
-def start_ray(address: str | None) -> None:
+def start_ray(address: str | None) -> bool:
+    """Join the cluster at ``address`` or start a local Ray; False (and nothing done) when this
+    process is already connected, e.g. a test or notebook sharing one cluster between runs."""
     if ray.is_initialized():
-        return
+        return False
     # Actor warnings (a skipped shard, a restarted optimiser) reach the driver's stderr in every mode.
     kwargs = dict(include_dashboard=False, log_to_driver=True, logging_level=logging.WARNING,
                   configure_logging=True)
     if address:
         ray.init(address=address, **kwargs)
     else:
-        ray.init(num_cpus=max(2, os.cpu_count() or 2), **kwargs)
+        # "local": a new Ray of our own, never a cluster some other `ray start` on this machine
+        # left in /tmp/ray/ray_current_cluster (which a bare ray.init() would join).
+        ray.init(address="local", num_cpus=max(2, os.cpu_count() or 2), **kwargs)
+    return True
 
 
-def _learner_options(config: RunConfig) -> dict:
+def _devices(loop: LoopConfig) -> tuple[str, str]:
+    """(self-play device, learner device): CUDA where the role reserves GPUs, unless ``loop.device``
+    forces the CPU (the reservations, and so the placement, stay as configured)."""
+    if loop.device == "cpu":
+        return "cpu", "cpu"
+    return ("cuda" if loop.actor_gpus > 0 else "cpu"), ("cuda" if loop.learner_gpus > 0 else "cpu")
+
+
+def _learner_options(config: RunConfig, held: list) -> dict:
+    """Ray options of the learner; with GPUs, a placement group that ``held`` keeps for removal."""
     loop = config.loop
     options = {"num_cpus": loop.learner_cpus}
+    if loop.learner_resource:
+        options["resources"] = {loop.learner_resource: 1}
     if loop.learner_gpus > 0:
         from ray.util.placement_group import placement_group
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-        pg = placement_group([{"GPU": loop.learner_gpus, "CPU": loop.learner_cpus}], strategy="STRICT_PACK")
+        bundle = {"GPU": loop.learner_gpus, "CPU": loop.learner_cpus, **options.get("resources", {})}
+        pg = placement_group([bundle], strategy="STRICT_PACK")
+        held.append(pg)
         ray.get(pg.ready())
         options.update(num_gpus=loop.learner_gpus, scheduling_strategy=PlacementGroupSchedulingStrategy(placement_group=pg))
     return options
+
+
+def _release(held: list) -> None:
+    """On a cluster this run did not start: end its actors, open tasks and placement group, so the
+    cluster's resources are free for the next run."""
+    from ray.util.placement_group import PlacementGroup, remove_placement_group
+
+    for item in reversed(held):
+        try:
+            if isinstance(item, PlacementGroup):
+                remove_placement_group(item)
+            elif isinstance(item, ray.ObjectRef):
+                ray.cancel(item, force=True)
+            else:
+                ray.kill(item, no_restart=True)
+        except Exception as e:  # noqa: BLE001 - already gone is fine; anything else is worth a line
+            log.warning("could not release %s: %s", item, e)
 
 
 def train(config: RunConfig | None, run_root: Path, resume: bool = False, address: str | None = None,
@@ -182,34 +245,43 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
         run.latest_valid_generation()  # reports (and so skips) broken checkpoints here, in the driver's log
     stop = StopRequest()
     stop.install()
-    start_ray(address)
+    owns_ray = start_ray(address)
+    held: list = []  # actors, placement groups and tasks to release on a shared cluster
+    driver = None
     metrics = MetricsLog(run.metrics_path, wandb_mode, run.root.name, config.to_dict(), counters.wandb_id)
     counters.wandb_id = metrics.wandb_id
     display = Display(quiet=quiet, interval=loop_cfg.display_interval_s)
     session_start = time.monotonic()
     try:
+        actor_device, learner_device = _devices(loop_cfg)
         replay = ReplayActor.options(num_cpus=0, name=actor_name(run.root, "replay")).remote(str(run.root), config)
-        learner = LearnerActor.options(name=actor_name(run.root, "learner"), **_learner_options(config)).remote(
-            str(run.root), config, replay, "cuda" if loop_cfg.learner_gpus > 0 else "cpu",
+        held.append(replay)
+        learner = LearnerActor.options(name=actor_name(run.root, "learner"), **_learner_options(config, held)).remote(
+            str(run.root), config, replay, learner_device,
             loop_cfg.learner_thread_count(), loop_cfg.seed + 7919 * counters.sessions)
-        actor_device = "cuda" if loop_cfg.actor_gpus > 0 else "cpu"
+        held.append(learner)
         actors = [
             SelfPlayActor.options(num_cpus=loop_cfg.actor_cpus, num_gpus=loop_cfg.actor_gpus,
+                                  resources={loop_cfg.actor_resource: 1} if loop_cfg.actor_resource else None,
                                   name=actor_name(run.root, f"selfplay-{i}")).remote(
                 config, i, replay, actor_device, int(np.ceil(loop_cfg.actor_cpus)))
             for i in range(loop_cfg.selfplay_actors)
         ]
+        held += actors
         generation = ray.get(learner.generation_on_disk.remote())
         if generation < 0:
             weights = ray.get(learner.publish.remote(0))
             generation = 0
             counters = Counters(wandb_id=counters.wandb_id, sessions=counters.sessions)
+            evaluation = EvaluationState()
         else:
-            weights = ray.get(learner.current_weights.remote())
             if generation != counters.generation:
                 log.warning("run state says generation %d, newest checkpoint is %d: using the checkpoint",
                             counters.generation, generation)
                 counters.steps_since_publish = 0
+            evaluation = restore_evaluation_state(run, config.arena, generation)
+            weights = _published_weights(run, learner, evaluation, generation)
+        run.write_evaluation_state(evaluation.to_json())
         counters.generation = generation
         buffer_stats = ray.get(replay.stats.remote())
         if buffer_stats["rejected"]:
@@ -217,26 +289,79 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
         counters.positions = buffer_stats["total_seen"]
         counters.games = max(counters.games, buffer_stats["games_added"])
         run.write_run_state(counters.to_json())
-        version_ref = (generation, ray.put(weights))
+        weights_ref = ray.put(weights)
         del weights
-        driver = _Driver(config, run, counters, metrics, display, stop, replay, learner, actors, version_ref,
-                         session_start)
-        driver.loop()
-        driver.finish()
+        _log_placement(metrics, {"replay": replay, "learner": learner,
+                                 **{f"selfplay-{i}": a for i, a in enumerate(actors)}})
+        driver = _Driver(config, run, counters, metrics, display, stop, replay, learner, actors, evaluation,
+                         weights_ref, session_start)
+        try:
+            driver.loop()
+            driver.finish()
+        except OSError as e:  # the driver's own writes (run state, metrics)
+            _abort_if_disk_full(e)
+            raise
     finally:
         counters.elapsed_s += time.monotonic() - session_start
-        if run.config_path.exists():
-            run.write_run_state(counters.to_json())
-        metrics.close()
+        try:
+            if run.config_path.exists():
+                run.write_run_state(counters.to_json())
+            metrics.close()
+        except OSError as e:  # a full disk: the run state of the last generation stays as it was
+            log.warning("could not write the final run state: %s", e)
         display.close()
-        ray.shutdown()
+        if owns_ray:
+            ray.shutdown()
+        else:
+            _release(held + (list(driver.eval_pending) if driver is not None else []))
     return 0
+
+
+def _log_placement(metrics: MetricsLog, actors: dict, timeout_s: float = 120.0) -> None:
+    """A ``placement`` metrics record: each actor's node, GPUs and placement group, the nodes'
+    resources, and the actors still pending after ``timeout_s`` (the run goes on without them)."""
+    from ray.util.placement_group import placement_group_table
+
+    refs = {name: handle.placement.remote() for name, handle in actors.items()}
+    ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
+    placed = {name: ray.get(ref) for name, ref in refs.items() if ref in ready}
+    pending = sorted(name for name, ref in refs.items() if ref not in ready)
+    if pending:
+        log.warning("actors not placed after %.0f s (the cluster lacks the resources they need?): %s",
+                    timeout_s, ", ".join(pending))
+    groups = {p["placement_group"] for p in placed.values() if p["placement_group"]}
+    table = placement_group_table()
+    nodes = {n["NodeID"]: {"address": n["NodeManagerAddress"], "resources": n["Resources"]}
+             for n in ray.nodes() if n["Alive"]}
+    metrics.log("placement", {"actors": placed, "pending": pending, "nodes": nodes,
+                              "placement_groups": {g: {k: table[g][k] for k in ("state", "strategy", "bundles")}
+                                                   for g in groups if g in table},
+                              "available": ray.available_resources()})
+
+
+def _checkpoint_weights(run: RunDir, generation: int) -> dict:
+    """Weights of a published checkpoint as numpy arrays, as the self-play actors take them."""
+    return {k: v.numpy() for k, v in load_checkpoint(run.model_dir(generation)).state_dict.items()}
+
+
+def _published_weights(run: RunDir, learner, evaluation: EvaluationState, newest: int) -> dict:
+    """The weights self-play resumes with: the gate's published generation (the newest one without
+    gating); the newest if that checkpoint no longer loads."""
+    if evaluation.published != newest:
+        try:
+            return _checkpoint_weights(run, evaluation.published)
+        except CheckpointError as e:
+            log.warning("published generation %d does not load (%s): self-play uses generation %d",
+                        evaluation.published, e, newest)
+            evaluation.published = newest
+    return ray.get(learner.current_weights.remote())
 
 
 class _Driver:
     """The event loop of one session of a run (see the module docstring)."""
 
-    def __init__(self, config, run, counters, metrics, display, stop, replay, learner, actors, version_ref, start):
+    def __init__(self, config, run, counters, metrics, display, stop, replay, learner, actors, evaluation,
+                 weights_ref, start):
         self.config = config
         self.loop_cfg = config.loop
         self.run = run
@@ -247,15 +372,21 @@ class _Driver:
         self.replay = replay
         self.learner = learner
         self.actors = actors
-        self.version, self.weights_ref = version_ref
+        self.evaluation: EvaluationState = evaluation  # persisted in state/evaluation.json on every change
+        self.version, self.weights_ref = evaluation.published, weights_ref
         self.session_start = start
         self.selfplay_pending: dict = {}  # ObjectRef -> actor index
         self.parked: list[int] = []  # actors waiting because self-play is ahead
+        self.parked_at: dict[int, float] = {}  # actor index -> when it was parked
+        # Which side waits (session totals, in the generation records): actor-seconds of self-play
+        # parked, and seconds the learner sat idle for want of data once the buffer was warm.
+        self.parked_s = 0.0
+        self.learner_idle_s = 0.0
+        self.learner_idle_since: float | None = None
         self.incarnations: dict[int, str] = {}  # actor index -> id of the process that last reported
         self.learner_pending = None
         self.eval_pending: dict = {}  # ObjectRef -> generation being evaluated
         self.candidates: dict = {}  # generation -> weights ref, waiting for the gate (gating only)
-        self.last_evaluated = self.version  # the chain of evaluations: each due generation plays this one
         self.latest_evaluation: dict | None = None  # the newest evaluation entry (its anchored Elo is displayed)
         self.window = Window()
         self.last_learner: dict = {}
@@ -292,27 +423,44 @@ class _Driver:
         self.selfplay_pending[ref] = index
 
     def submit_learner(self) -> None:
+        if self.learner_idle_since is not None:
+            self.learner_idle_s += time.monotonic() - self.learner_idle_since
+            self.learner_idle_since = None
         self.learner_pending = self.learner.train.remote(self.loop_cfg.train_steps_per_task)
+
+    def release_parked(self) -> None:
+        now = time.monotonic()
+        parked, self.parked = self.parked, []
+        for i in parked:
+            self.parked_s += now - self.parked_at.pop(i, now)
+            self.submit_selfplay(i)
+
+    def submit_evaluation(self, generation: int, previous: int) -> None:
+        ref = evaluate_generation.remote(str(self.run.root), self.config, generation, previous)
+        self.eval_pending[ref] = generation
+        self.evaluation.pending[generation] = previous
+        self.evaluation.last_evaluated = max(self.evaluation.last_evaluated, generation)
+
+    def save_evaluation_state(self) -> None:
+        self.run.write_evaluation_state(self.evaluation.to_json())
 
     # ---- the loop --------------------------------------------------------------------------------
     def loop(self) -> None:
+        for generation, previous in sorted(self.evaluation.pending.items()):
+            self.submit_evaluation(generation, previous)  # left undecided by the last session
         for i in range(len(self.actors)):
             self.submit_selfplay(i)
         while not self.done():
             if self.learner_pending is None and self.learner_may_train():
                 self.submit_learner()
             if self.parked and self.selfplay_may_run():
-                for i in self.parked:
-                    self.submit_selfplay(i)
-                self.parked = []
+                self.release_parked()
             waiting = list(self.selfplay_pending) + ([self.learner_pending] if self.learner_pending else [])
             waiting += list(self.eval_pending)
             if not waiting:
                 # Nothing can run: self-play is ahead and the learner is not owed a full task.
                 # The balance rules make this impossible; guard against a stall anyway.
-                self.parked, parked = [], self.parked
-                for i in parked:
-                    self.submit_selfplay(i)
+                self.release_parked()
                 continue
             ready, _ = ray.wait(waiting, num_returns=1, timeout=self.loop_cfg.display_interval_s)
             for ref in ready:
@@ -329,6 +477,7 @@ class _Driver:
         try:
             stats = ray.get(ref)
         except (RayActorError, RayTaskError) as e:
+            _abort_if_disk_full(e)  # retrying cannot help: every shard write would fail alike
             # The actor died (Ray restarts it) or its task failed: its games in flight are lost once.
             log.warning("self-play actor %d failed: %s", index, str(e).splitlines()[0] if str(e) else type(e).__name__)
             self.metrics.log("fault", {"actor": index, "error": type(e).__name__, "generation": self.c.generation})
@@ -336,8 +485,7 @@ class _Driver:
                 self.submit_selfplay(index)
             return
         self.note_incarnation(index, stats["incarnation"])
-        self.c.positions += stats["positions"]
-        self.c.games += stats["added"]
+        self.count(stats)
         self.window.add(stats, self.version)
         if self.done():
             return
@@ -345,6 +493,12 @@ class _Driver:
             self.submit_selfplay(index)
         else:
             self.parked.append(index)
+            self.parked_at[index] = time.monotonic()
+
+    def count(self, stats: dict) -> None:
+        """Positions and games stored, as the replay buffer counts them (each game once)."""
+        self.c.positions = max(self.c.positions + stats["added_positions"], stats["buffer_positions"])
+        self.c.games = max(self.c.games + stats["added"], stats["buffer_games"])
 
     def note_incarnation(self, index: int, incarnation: str) -> None:
         """A new incarnation id means Ray restarted the actor (and retried its task transparently)."""
@@ -356,6 +510,8 @@ class _Driver:
 
     def on_learner(self, ref) -> None:
         self.learner_pending = None
+        if self.c.positions >= self.min_positions:
+            self.learner_idle_since = time.monotonic()  # until the next submit_learner
         result = ray.get(ref)
         trained = self.train_task_samples
         self.c.samples_trained += trained
@@ -369,28 +525,32 @@ class _Driver:
 
     def publish(self) -> None:
         generation = self.c.generation + 1
-        weights_ref = ray.put(ray.get(self.learner.publish.remote(generation)))
+        try:
+            weights_ref = ray.put(ray.get(self.learner.publish.remote(generation)))
+        except RayTaskError as e:
+            _abort_if_disk_full(e)  # the checkpoint did not get written (a broken one is skipped on resume)
+            raise
         arena = self.config.arena
         due = arena.due(generation)
         if arena.gating and due:
             self.candidates[generation] = weights_ref  # self-play switches only if the gate accepts
         elif not arena.gating:
             self.version, self.weights_ref = generation, weights_ref
+            self.evaluation.published = generation
         if due:
-            previous = self.version if arena.gating else self.last_evaluated
-            ref = evaluate_generation.remote(str(self.run.root), self.config, generation, previous)
-            self.eval_pending[ref] = generation
-            self.last_evaluated = generation
+            self.submit_evaluation(generation, self.version if arena.gating else self.evaluation.last_evaluated)
+        self.save_evaluation_state()
         self.c.generation = generation
         self.c.steps_since_publish = 0
         elapsed = self.c.elapsed_s + time.monotonic() - self.session_start
         self.metrics.log("generation", {"generation": generation, "samples_trained": self.c.samples_trained,
                                         "positions": self.c.positions, "games": self.c.games, "elapsed_s": elapsed,
-                                        "ratio_realised": self.c.samples_trained / max(self.c.positions, 1)})
+                                        "ratio_realised": self.c.samples_trained / max(self.c.positions, 1),
+                                        "selfplay_parked_s": self.parked_s, "learner_idle_s": self.learner_idle_s})
         state = self.c.to_json()
         state["elapsed_s"] = elapsed
         self.run.write_run_state(state)
-        self.run.prune_models(self.loop_cfg.keep_checkpoints)
+        self.run.prune_models(self.loop_cfg.keep_checkpoints, protect=self.evaluation.in_use())
         self.display.generation(generation, self.c, self.last_learner, elapsed)
 
     def on_evaluation(self, ref) -> None:
@@ -400,14 +560,27 @@ class _Driver:
         except (RayActorError, RayTaskError) as e:
             log.warning("evaluation of generation %d failed: %s", generation, str(e).splitlines()[0])
             self.candidates.pop(generation, None)
+            self.evaluation.pending.pop(generation, None)
+            self.evaluation.decisions[generation] = "failed"
+            self.save_evaluation_state()
             return
         entry = record_and_plot(self.run, result)
         self.latest_evaluation = entry
         self.metrics.log("arena", entry)
+        self.evaluation.pending.pop(generation, None)
+        self.evaluation.decisions[generation] = result["decision"]
         if self.config.arena.gating:
             weights_ref = self.candidates.pop(generation, None)
-            if result["decision"] == "accept" and weights_ref is not None and generation > self.version:
-                self.version, self.weights_ref = generation, weights_ref
+            if result["decision"] == "accept" and generation > self.version:
+                try:
+                    if weights_ref is None:  # a candidate of an earlier session: its weights are on disk
+                        weights_ref = ray.put(_checkpoint_weights(self.run, generation))
+                    self.version, self.weights_ref = generation, weights_ref
+                    self.evaluation.published = generation
+                except CheckpointError as e:
+                    log.warning("accepted generation %d does not load (%s): self-play keeps generation %d",
+                                generation, e, self.version)
+        self.save_evaluation_state()
         self.display.message(evaluation_text(entry, self.config.arena.gating))
 
     def tick(self) -> None:
@@ -429,11 +602,11 @@ class _Driver:
         while waiting and time.monotonic() < deadline:
             ready, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=max(0.1, deadline - time.monotonic()))
             for ref in ready:
-                self.selfplay_pending.pop(ref, None)
+                index = self.selfplay_pending.pop(ref, None)
                 try:
                     stats = ray.get(ref)
-                    self.c.positions += stats["positions"]
-                    self.c.games += stats["added"]
+                    self.note_incarnation(index, stats["incarnation"])
+                    self.count(stats)
                 except (RayActorError, RayTaskError):
                     pass
         if self.learner_pending is not None:

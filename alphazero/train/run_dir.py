@@ -2,6 +2,8 @@
 
     <run>/config.json             resolved RunConfig (written once; a resume checks it)
     <run>/state/run_state.json    counters of the driver (atomic JSON)
+    <run>/state/evaluation.json   the evaluation chain and the gate: the generation self-play uses,
+                                  decisions, matches still to play (atomic JSON)
     <run>/state/learner.*         learner weights + optimiser (safetensors + JSON), per generation
     <run>/models/<gen>/           published checkpoints (model.safetensors + model.json)
     <run>/replay/                 game records, one .npz shard per game
@@ -42,6 +44,10 @@ class RunDir:
     @property
     def run_state_path(self) -> Path:
         return self.state_dir / "run_state.json"
+
+    @property
+    def evaluation_state_path(self) -> Path:
+        return self.state_dir / "evaluation.json"
 
     @property
     def models(self) -> Path:
@@ -92,28 +98,42 @@ class RunDir:
         return None
 
     def read_run_state(self) -> dict | None:
-        path = self.run_state_path
-        if not path.exists():
-            return None
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            log.warning("run state %s is unreadable (%s); counters restart from the checkpoint", path, e)
-            return None
-        return data if isinstance(data, dict) else None
+        return _read_state(self.run_state_path, "counters restart from the checkpoint")
 
     def write_run_state(self, state: dict) -> None:
         write_bytes_atomic(self.run_state_path, json.dumps(state, indent=1, sort_keys=True).encode())
 
-    def prune_models(self, keep: int, every: int = 10) -> None:
-        """Delete all but the newest ``keep`` generations (0 = keep all); multiples of ``every`` stay."""
+    def read_evaluation_state(self) -> dict | None:
+        return _read_state(self.evaluation_state_path, "the gate restarts from the newest checkpoint")
+
+    def write_evaluation_state(self, state: dict) -> None:
+        write_bytes_atomic(self.evaluation_state_path, json.dumps(state, indent=1, sort_keys=True).encode())
+
+    def prune_models(self, keep: int, every: int = 10, protect: frozenset[int] = frozenset()) -> None:
+        """Delete all but the newest ``keep`` generations (0 = keep all); multiples of ``every`` and
+        the ``protect`` ones (the gate's published generation, matches still to play) stay."""
         if keep <= 0:
             return
         generations = self.generations()
         for generation in generations[:-keep]:
-            if generation % every == 0:
+            if generation % every == 0 or generation in protect:
                 continue
             directory = self.model_dir(generation)
             for path in directory.iterdir():
                 path.unlink()
             os.rmdir(directory)
+
+
+def _read_state(path: Path, fallback: str) -> dict | None:
+    """A JSON object from ``state/``; None (with a warning saying what happens instead) if unreadable."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        log.warning("%s is unreadable (%s); %s", path, e, fallback)
+        return None
+    if not isinstance(data, dict):
+        log.warning("%s does not hold a JSON object; %s", path, fallback)
+        return None
+    return data

@@ -1,5 +1,5 @@
 """``alphazero train`` end to end: the real CLI as a subprocess on the tiny preset, resume after
-SIGKILL of the driver, a self-play actor killed mid-run, a Ray node removed mid-run."""
+SIGKILL of the driver, a self-play actor killed mid-run, a Ray node removed mid-run, a full disk."""
 
 import json
 import os
@@ -154,7 +154,7 @@ def test_selfplay_actor_killed_mid_run_is_restarted(tmp_path):
     root = tmp_path / "run"
     run = RunDir(root)
     config = load_config("tiny-cpu")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         killed: dict = {}
         threading.Thread(target=_kill_one_selfplay_actor_when, args=(run, 1, killed), daemon=True).start()
@@ -248,3 +248,35 @@ def test_ctrl_c_drains_and_writes_a_checkpoint(tmp_path):
     assert load_checkpoint(run.model_dir(newest)).meta.generation == newest
     ids = game_ids(run)
     assert len(ids) == len(set(ids)) and state["games"] == len(ids)
+
+
+def test_full_disk_stops_the_run_with_a_clear_error_and_keeps_what_was_written(tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    # About three generations of the tiny preset fit (a checkpoint is ~64 kB, the learner state
+    # ~190 kB and written beside its previous copy).
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=700k", "tmpfs", str(disk)], capture_output=True, text=True)
+    if mount.returncode != 0:
+        pytest.skip(f"cannot mount a size-limited tmpfs here (needs root): {mount.stderr.strip()}")
+    try:
+        root = disk / "run"
+        run = RunDir(root)
+        proc = subprocess.run(TRAIN + ["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet",
+                                       "--max-generations", "100"], capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        assert "alphazero train: disk full, run stopped: no space left on the device holding" in proc.stderr, proc.stderr[-3000:]
+        # What was written is intact: every shard loads; every checkpoint but a half-written newest one loads.
+        ids = game_ids(run)
+        assert ids and len(ids) == len(set(ids))
+        generations = run.generations()
+        good = run.latest_valid_generation()
+        assert good is not None and good >= 1
+        assert all(load_checkpoint(run.model_dir(g)).meta.generation == g for g in generations if g <= good)
+        assert generations[-1] <= good + 1
+        # With room again the run resumes from there and keeps every game.
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        run_train(["--resume", str(root), "--wandb", "off", "--quiet", "--max-generations", str(good + 1)])
+        assert set(ids) <= set(game_ids(run))
+        assert load_checkpoint(run.model_dir(good + 1)).meta.generation == good + 1
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

@@ -1,0 +1,52 @@
+"""Inference precision and torch.compile reach the network from the config (self-play) and the
+command line (GTP, whose analysis commands share its evaluator), and work on the CPU."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from alphazero.checkpoint import CheckpointMeta, save_checkpoint
+from alphazero.config.network import network_preset
+from alphazero.config.run import load_config
+from alphazero.model import PolicyValueNet
+from go_engine import features
+from selfplay.worker import SelfPlayWorker
+
+
+@pytest.mark.parametrize("precision, expected", [("bfloat16", torch.bfloat16), ("float16", torch.float32),
+                                                 ("float32", torch.float32)])
+def test_selfplay_worker_takes_precision_and_compile_from_the_config(precision, expected):
+    config = load_config("tiny-cpu", overrides=[f"loop.inference_precision={precision}", "loop.inference_compile=true"])
+    worker = SelfPlayWorker(config, 0, device="cpu")
+    assert worker.evaluator.dtype == expected  # float16 needs CUDA: a CPU actor falls back to float32
+    assert worker.evaluator.compiled
+
+
+def test_selfplay_in_bfloat16_on_the_cpu_plays_games():
+    config = load_config("tiny-cpu", overrides=["loop.inference_precision=bfloat16", "selfplay.games_in_parallel=2",
+                                                "selfplay.max_game_moves=6", "search.simulations=4", "search.gumbel_considered=2"])
+    worker = SelfPlayWorker(config, 0, device="cpu")
+    weights = {k: v.numpy() for k, v in PolicyValueNet(config.network, features.num_planes(config.history)).state_dict().items()}
+    records, stats = worker.run(0, weights, 40)
+    assert records and stats["evaluations"] > 0
+    assert all(np.isfinite(r.final_score) for r in records)
+
+
+def test_gtp_plays_with_a_compiled_bfloat16_network_on_the_cpu(tmp_path):
+    torch.manual_seed(0)
+    net = PolicyValueNet(network_preset("tiny"), features.num_planes(2))
+    meta = CheckpointMeta(network=net.config, input_planes=net.in_planes, feature_version=features.FEATURE_VERSION,
+                          history=2, board_sizes=(5,), generation=0)
+    save_checkpoint(tmp_path / "ckpt", net, meta)
+    commands = "boardsize 5\nclear_board\ngenmove b\ngenmove w\nquit\n"
+    proc = subprocess.run([sys.executable, "-m", "alphazero.cli", "gtp", "--checkpoint", str(tmp_path / "ckpt"),
+                           "--visits", "8", "--precision", "bfloat16", "--compile"],
+                          input=commands, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    replies = [line for line in proc.stdout.splitlines() if line.startswith("=")]
+    assert len(replies) == 5, proc.stdout
+    moves = [r[1:].strip() for r in replies[2:4]]
+    assert all(m == "pass" or (m[0] in "ABCDE" and m[1:] in "12345") for m in moves), moves

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from alphazero.analysis.position import FieldError, Positions, build_positions, parse_colour, parse_location, parse_pairs
 from go_engine import board as B
 from go_engine import coords
-from go_engine.rules import PRESETS, KoRule, Rules, SuicideRule
+from go_engine.rules import PRESETS, KoRule, Rules, SuicideRule, TaxRule
 
 MAX_LEN = 19  # largest board the engine plays (coords.check_size)
 MIN_LEN = 2
@@ -158,7 +158,11 @@ def parse_rules(value) -> tuple[Rules, str, str | None]:
             raise FieldError("rules", f"Could not parse rules: {value!r} (known: {', '.join(sorted(RULE_NAMES))})")
         name, scoring = RULE_NAMES[key]
         if name in PRESETS:
-            return PRESETS[name], scoring, None
+            rules = PRESETS[name]
+            if rules.is_territory or rules.tax != TaxRule.NONE:
+                return rules, scoring, (f"Rules {value!r}: ko, suicide and komi follow {name}, but the search values "
+                                        "positions by area scoring (its network and end-of-game values are area's)")
+            return rules, scoring, None
         return PRESETS[SUBSTITUTE], scoring, f"Rules {value!r} are not supported by this engine; using {SUBSTITUTE} rules (area scoring, positional superko) instead"
     if isinstance(value, dict):
         known = {"ko", "scoring", "tax", "suicide", "hasButton", "whiteHandicapBonus", "friendlyPassOk", "komi"}

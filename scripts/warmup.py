@@ -16,6 +16,8 @@ BATCHES = (2, 64)
 
 def warm() -> list[str]:
     """Run every compiled entry point once per batch size; the names of the kernels compiled."""
+    import numba
+
     from alphazero.config.search import SearchConfig, SelfPlayConfig
     from go_engine import board, features
     from go_engine.rules import preset
@@ -23,20 +25,27 @@ def warm() -> list[str]:
     from selfplay.game_driver import SelfPlayDriver
 
     rules = preset("chinese")
-    for b in BATCHES:
-        s = board.state_for(rules, b, 9)
-        board.legal_mask(s, rules)
-        board.play(s, np.zeros(b, np.int64), rules)
-        features.encode(s, rules)
-        board.score(s)
-        board.outcome(s)
-        board.play_random_games(board.state_for(rules, b, 9), rules, seed=1, avoid_eyes=True)
-        board.play_random_games(board.state_for(rules, b, 9), rules, seed=1, avoid_eyes=False)
-        for gumbel in (False, True):
-            search = SearchConfig(simulations=4, gumbel=gumbel, gumbel_considered=2)
-            play = SelfPlayConfig(games_in_parallel=b, cheap_simulations=2, max_game_moves=6)
-            driver = SelfPlayDriver(search, play, rules, 9, UniformEvaluator(), 8, np.random.default_rng(0))
-            driver.play(num_games=b, max_steps=40)
+    # The parallel twins run only with more than one thread: compile them whatever thread count
+    # the caller left (a test, a worker clamped to one core), then put it back.
+    previous = numba.get_num_threads()
+    board.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    try:
+        for b in BATCHES:
+            s = board.state_for(rules, b, 9)
+            board.legal_mask(s, rules)
+            board.play(s, np.zeros(b, np.int64), rules)
+            features.encode(s, rules)
+            board.score(s)
+            board.outcome(s)
+            board.play_random_games(board.state_for(rules, b, 9), rules, seed=1, avoid_eyes=True)
+            board.play_random_games(board.state_for(rules, b, 9), rules, seed=1, avoid_eyes=False)
+            for gumbel in (False, True):
+                search = SearchConfig(simulations=4, gumbel=gumbel, gumbel_considered=2)
+                play = SelfPlayConfig(games_in_parallel=b, cheap_simulations=2, max_game_moves=6)
+                driver = SelfPlayDriver(search, play, rules, 9, UniformEvaluator(), 8, np.random.default_rng(0))
+                driver.play(num_games=b, max_steps=40)
+    finally:
+        numba.set_num_threads(previous)
     return compiled_kernels()
 
 

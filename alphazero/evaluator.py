@@ -31,6 +31,12 @@ Precision = Literal["float32", "bfloat16", "float16"]
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
+def runnable_precision(precision: Precision, device: str | torch.device) -> Precision:
+    """``precision`` where it runs on ``device``: float16 kernels are CUDA's, so a CPU given
+    float16 uses float32 (bfloat16 runs on CPUs too)."""
+    return "float32" if precision == "float16" and torch.device(device).type != "cuda" else precision
+
+
 class NetworkEvaluator:
     """Wraps a ``PolicyValueNet`` for inference on CPU or CUDA, optionally in bf16/fp16 and compiled.
     The evaluator owns ``model``: it is moved and cast in place and put in eval mode."""

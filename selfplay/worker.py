@@ -12,7 +12,7 @@ import torch
 
 from alphazero.config.run import RunConfig
 from alphazero.eval_cache import CachedEvaluator
-from alphazero.evaluator import NetworkEvaluator
+from alphazero.evaluator import NetworkEvaluator, runnable_precision
 from alphazero.game_record import GameRecord
 from alphazero.model import PolicyValueNet
 from go_engine import features as F
@@ -20,18 +20,24 @@ from selfplay.game_driver import SelfPlayDriver
 
 
 class SelfPlayWorker:
-    """Plays ``config.selfplay.games_in_parallel`` games at once with the newest weights it was given."""
+    """Plays ``config.selfplay.games_in_parallel`` games at once with the newest weights it was given.
 
-    def __init__(self, config: RunConfig, index: int, device: str = "cpu", threads: int = 1) -> None:
+    ``remote``: an evaluator that runs elsewhere (a shared inference server's client) used instead
+    of a network of the worker's own; it takes each new version through ``set_weights(version,
+    weights)``, where the worker's own network would load them."""
+
+    def __init__(self, config: RunConfig, index: int, device: str = "cpu", threads: int = 1, remote=None) -> None:
         torch.set_num_threads(max(1, threads))
         self.config = config
         self.index = index
         self.device = device
-        model = PolicyValueNet(config.network, F.num_planes(config.history))
-        precision = config.loop.inference_precision
-        if precision == "float16" and not str(device).startswith("cuda"):
-            precision = "float32"  # fp16 kernels are CUDA's; bf16 runs on CPUs too
-        self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile)
+        self.remote = remote
+        if remote is None:
+            model = PolicyValueNet(config.network, F.num_planes(config.history))
+            precision = runnable_precision(config.loop.inference_precision, device)
+            self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile)
+        else:
+            self.network = remote
         size = config.selfplay.eval_cache_size
         # The search calls the cache, the cache the network; new weights clear it (load_state_dict).
         self.evaluator = CachedEvaluator(self.network, size) if size > 0 else self.network
@@ -48,7 +54,12 @@ class SelfPlayWorker:
     def set_weights(self, version: int, weights: dict[str, np.ndarray]) -> None:
         if version == self.version:
             return
-        self.evaluator.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+        if self.remote is not None:
+            self.remote.set_weights(version, weights)
+            if isinstance(self.evaluator, CachedEvaluator):
+                self.evaluator.clear()  # cached outputs are the old weights'
+        else:
+            self.evaluator.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
         self.driver.set_evaluator(self.evaluator, version)
         self.version = version
 

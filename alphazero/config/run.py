@@ -75,6 +75,24 @@ class LoopConfig(ConfigBase):
     inference_compile: bool = False
     """torch.compile the self-play network (batches padded to powers of two, one graph per size;
     the first calls of each size pay the compile)."""
+    inference: Literal["per_actor", "shared"] = "per_actor"
+    """Where self-play's network runs. per_actor: each self-play actor evaluates its own leaves
+    (on the GPU share actor_gpus gives it, else its CPUs). shared: inference_servers server actors
+    each batch the leaves of several self-play actors into one network call (a batching queue with
+    a deadline), on the GPU share inference_server_gpus gives them; self-play actors then hold no
+    GPU (actor_gpus must be 0). See README "One GPU, many games" for which is faster where."""
+    inference_servers: int = 1
+    """Inference server actors when inference = shared; self-play actor i uses server
+    i % inference_servers. Servers per GPU = 1 / inference_server_gpus."""
+    inference_server_cpus: float = 1.0
+    """CPUs reserved per inference server (also its torch thread count, rounded up)."""
+    inference_server_gpus: float = 0.0
+    """GPUs reserved per inference server (fractions share a GPU); 0 = the server computes on CPUs."""
+    inference_batch: int = 1024
+    """A server calls the network as soon as this many leaf rows wait (its largest batch)."""
+    inference_wait_ms: float = 2.0
+    """A server calls the network at the latest this long after the oldest waiting request came,
+    full or not (it calls at once when every self-play actor it serves is waiting)."""
     seed: int = 0
     """Seed of everything random in the run (actors derive theirs from it)."""
     display_interval_s: float = 2.0
@@ -106,6 +124,15 @@ class LoopConfig(ConfigBase):
         require(self.sample_sgfs_per_generation >= 0, "sample_sgfs_per_generation must be >= 0")
         require(self.heldout_games_per_generation >= 0, "heldout_games_per_generation must be >= 0")
         require(self.keep_checkpoints >= 0, "keep_checkpoints must be >= 0")
+        require(1 <= self.inference_servers <= self.selfplay_actors,
+                f"inference_servers must be in [1, selfplay_actors={self.selfplay_actors}], got {self.inference_servers}")
+        require(0.0 < self.inference_server_cpus <= 256.0, f"inference_server_cpus must be in (0, 256], got {self.inference_server_cpus}")
+        require(0.0 <= self.inference_server_gpus <= 8.0, f"inference_server_gpus must be in [0, 8], got {self.inference_server_gpus}")
+        require(1 <= self.inference_batch <= 65536, f"inference_batch must be in [1, 65536], got {self.inference_batch}")
+        require(0.0 <= self.inference_wait_ms <= 1000.0, f"inference_wait_ms must be in [0, 1000], got {self.inference_wait_ms}")
+        require(self.inference != "shared" or self.actor_gpus == 0.0,
+                "inference=shared: self-play actors evaluate on the inference servers, so actor_gpus must be 0 "
+                f"(got {self.actor_gpus}); give the GPU to the servers with inference_server_gpus")
         require(self.display_interval_s > 0.0, f"display_interval_s must be > 0, got {self.display_interval_s}")
 
 

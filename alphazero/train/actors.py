@@ -57,15 +57,20 @@ class SelfPlayActor:
     """Runs a ``SelfPlayWorker`` and hands its finished games to the replay actor itself, so the
     driver only sees small summaries."""
 
-    def __init__(self, config: RunConfig, index: int, replay, device: str, threads: int) -> None:
+    def __init__(self, config: RunConfig, index: int, replay, device: str, threads: int, server=None) -> None:
         from selfplay.worker import SelfPlayWorker
 
         _numba_threads(threads)
-        self.worker = SelfPlayWorker(config, index, device=device, threads=threads)
+        remote = None
+        if server is not None:  # shared inference: leaves go to this inference server
+            from alphazero.train.inference import RemoteEvaluator
+
+            remote = RemoteEvaluator(server, "inference-server")
+        self.worker = SelfPlayWorker(config, index, device=device, threads=threads, remote=remote)
         self.replay = replay
 
     def placement(self) -> dict:
-        return placement(str(self.worker.evaluator.device))
+        return placement(str(self.worker.network.device))  # the network behind any evaluation cache
 
     def run(self, version: int, weights: dict, steps: int) -> dict:
         records, stats = self.worker.run(version, weights, steps)

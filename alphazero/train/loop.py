@@ -30,6 +30,7 @@ from alphazero.config.run import LoopConfig, RunConfig
 from alphazero.train.actors import LearnerActor, ReplayActor, SelfPlayActor, actor_name
 from alphazero.train.display import Display, evaluation_text
 from alphazero.train.evaluation import EvaluationState, evaluate_generation, record_and_plot, restore_evaluation_state
+from alphazero.train.inference import InferenceServer, server_clients
 from alphazero.train.metrics import MetricsLog, WandbMode
 from alphazero.train.run_dir import RunDir
 
@@ -184,9 +185,41 @@ def start_ray(address: str | None) -> bool:
 def _devices(loop: LoopConfig) -> tuple[str, str]:
     """(self-play device, learner device): CUDA where the role reserves GPUs, unless ``loop.device``
     forces the CPU (the reservations, and so the placement, stay as configured)."""
-    if loop.device == "cpu":
-        return "cpu", "cpu"
-    return ("cuda" if loop.actor_gpus > 0 else "cpu"), ("cuda" if loop.learner_gpus > 0 else "cpu")
+    return _device(loop, loop.actor_gpus), _device(loop, loop.learner_gpus)
+
+
+def _device(loop: LoopConfig, gpus: float) -> str:
+    return "cuda" if gpus > 0 and loop.device != "cpu" else "cpu"
+
+
+def _inference_servers(config: RunConfig, run: RunDir) -> list:
+    """The shared inference servers (none with per-actor inference), each told how many self-play
+    actors it serves (when all of them wait, its batch is as full as it gets)."""
+    loop = config.loop
+    if loop.inference != "shared":
+        return []
+    return [InferenceServer.options(num_cpus=loop.inference_server_cpus, num_gpus=loop.inference_server_gpus,
+                                    name=actor_name(run.root, f"inference-{k}")).remote(
+                config, k, _device(loop, loop.inference_server_gpus), int(np.ceil(loop.inference_server_cpus)), len(clients))
+            for k, clients in enumerate(server_clients(loop))]
+
+
+def _selfplay_spawner(config: RunConfig, run: RunDir, replay, servers: list, held: list):
+    """``spawn(index, pinned=True, name_suffix="")``: a new self-play actor for ``index`` (it holds
+    one unit of ``loop.actor_resource`` only when ``pinned``); each actor made is added to ``held``."""
+    loop = config.loop
+    device = _devices(loop)[0]
+
+    def spawn(index: int, pinned: bool = True, name_suffix: str = ""):
+        resources = {loop.actor_resource: 1} if loop.actor_resource and pinned else None
+        server = servers[index % len(servers)] if servers else None
+        actor = SelfPlayActor.options(num_cpus=loop.actor_cpus, num_gpus=loop.actor_gpus, resources=resources,
+                                      name=actor_name(run.root, f"selfplay-{index}{name_suffix}")).remote(
+            config, index, replay, device, int(np.ceil(loop.actor_cpus)), server)
+        held.append(actor)
+        return actor
+
+    return spawn
 
 
 def _learner_options(config: RunConfig, held: list) -> dict:
@@ -253,21 +286,17 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
     display = Display(quiet=quiet, interval=loop_cfg.display_interval_s)
     session_start = time.monotonic()
     try:
-        actor_device, learner_device = _devices(loop_cfg)
+        learner_device = _devices(loop_cfg)[1]
         replay = ReplayActor.options(num_cpus=0, name=actor_name(run.root, "replay")).remote(str(run.root), config)
         held.append(replay)
         learner = LearnerActor.options(name=actor_name(run.root, "learner"), **_learner_options(config, held)).remote(
             str(run.root), config, replay, learner_device,
             loop_cfg.learner_thread_count(), loop_cfg.seed + 7919 * counters.sessions)
         held.append(learner)
-        actors = [
-            SelfPlayActor.options(num_cpus=loop_cfg.actor_cpus, num_gpus=loop_cfg.actor_gpus,
-                                  resources={loop_cfg.actor_resource: 1} if loop_cfg.actor_resource else None,
-                                  name=actor_name(run.root, f"selfplay-{i}")).remote(
-                config, i, replay, actor_device, int(np.ceil(loop_cfg.actor_cpus)))
-            for i in range(loop_cfg.selfplay_actors)
-        ]
-        held += actors
+        servers = _inference_servers(config, run)
+        held += servers
+        spawn = _selfplay_spawner(config, run, replay, servers, held)
+        actors = [spawn(i) for i in range(loop_cfg.selfplay_actors)]
         generation = ray.get(learner.generation_on_disk.remote())
         if generation < 0:
             weights = ray.get(learner.publish.remote(0))
@@ -291,10 +320,14 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
         run.write_run_state(counters.to_json())
         weights_ref = ray.put(weights)
         del weights
-        _log_placement(metrics, {"replay": replay, "learner": learner,
-                                 **{f"selfplay-{i}": a for i, a in enumerate(actors)}})
+        for server in servers:
+            server.load_weights.remote(evaluation.published, weights_ref)
+        placed = _log_placement(metrics, {"replay": replay, "learner": learner,
+                                          **{f"inference-{k}": s for k, s in enumerate(servers)},
+                                          **{f"selfplay-{i}": a for i, a in enumerate(actors)}})
         driver = _Driver(config, run, counters, metrics, display, stop, replay, learner, actors, evaluation,
-                         weights_ref, session_start)
+                         weights_ref, session_start, servers=servers, spawn=spawn,
+                         actor_nodes={i: placed.get(f"selfplay-{i}", {}).get("node_id") for i in range(len(actors))})
         try:
             driver.loop()
             driver.finish()
@@ -317,9 +350,10 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
     return 0
 
 
-def _log_placement(metrics: MetricsLog, actors: dict, timeout_s: float = 120.0) -> None:
+def _log_placement(metrics: MetricsLog, actors: dict, timeout_s: float = 120.0) -> dict:
     """A ``placement`` metrics record: each actor's node, GPUs and placement group, the nodes'
-    resources, and the actors still pending after ``timeout_s`` (the run goes on without them)."""
+    resources, and the actors still pending after ``timeout_s`` (the run goes on without them).
+    Returns the placed actors' records by name."""
     from ray.util.placement_group import placement_group_table
 
     refs = {name: handle.placement.remote() for name, handle in actors.items()}
@@ -337,6 +371,7 @@ def _log_placement(metrics: MetricsLog, actors: dict, timeout_s: float = 120.0) 
                               "placement_groups": {g: {k: table[g][k] for k in ("state", "strategy", "bundles")}
                                                    for g in groups if g in table},
                               "available": ray.available_resources()})
+    return placed
 
 
 def _checkpoint_weights(run: RunDir, generation: int) -> dict:
@@ -361,7 +396,7 @@ class _Driver:
     """The event loop of one session of a run (see the module docstring)."""
 
     def __init__(self, config, run, counters, metrics, display, stop, replay, learner, actors, evaluation,
-                 weights_ref, start):
+                 weights_ref, start, servers=(), spawn=None, actor_nodes=None):
         self.config = config
         self.loop_cfg = config.loop
         self.run = run
@@ -372,6 +407,12 @@ class _Driver:
         self.replay = replay
         self.learner = learner
         self.actors = actors
+        self.servers = list(servers)  # shared inference servers (empty: per-actor inference)
+        self.spawn = spawn  # makes a replacement self-play actor (see replace_actor)
+        self.actor_nodes: dict[int, str | None] = dict(actor_nodes or {})  # actor index -> its node, where known
+        self.alive_nodes: set[str] | None = None  # node ids alive at the last check
+        self.placement_pending: dict = {}  # ObjectRef of a replacement's placement() -> actor index
+        self.replacements = 0
         self.evaluation: EvaluationState = evaluation  # persisted in state/evaluation.json on every change
         self.version, self.weights_ref = evaluation.published, weights_ref
         self.session_start = start
@@ -421,6 +462,13 @@ class _Driver:
     def submit_selfplay(self, index: int) -> None:
         ref = self.actors[index].run.remote(self.version, self.weights_ref, self.loop_cfg.search_steps_per_task)
         self.selfplay_pending[ref] = index
+
+    def use_weights(self, version: int, weights_ref) -> None:
+        """Self-play switches to ``version`` from its next task on; shared servers get it now (not
+        waited for: a server that lags is sent the weights by the first actor that needs them)."""
+        self.version, self.weights_ref = version, weights_ref
+        for server in self.servers:
+            server.load_weights.remote(version, weights_ref)
 
     def submit_learner(self) -> None:
         if self.learner_idle_since is not None:
@@ -535,7 +583,7 @@ class _Driver:
         if arena.gating and due:
             self.candidates[generation] = weights_ref  # self-play switches only if the gate accepts
         elif not arena.gating:
-            self.version, self.weights_ref = generation, weights_ref
+            self.use_weights(generation, weights_ref)
             self.evaluation.published = generation
         if due:
             self.submit_evaluation(generation, self.version if arena.gating else self.evaluation.last_evaluated)
@@ -575,7 +623,7 @@ class _Driver:
                 try:
                     if weights_ref is None:  # a candidate of an earlier session: its weights are on disk
                         weights_ref = ray.put(_checkpoint_weights(self.run, generation))
-                    self.version, self.weights_ref = generation, weights_ref
+                    self.use_weights(generation, weights_ref)
                     self.evaluation.published = generation
                 except CheckpointError as e:
                     log.warning("accepted generation %d does not load (%s): self-play keeps generation %d",
@@ -583,9 +631,51 @@ class _Driver:
         self.save_evaluation_state()
         self.display.message(evaluation_text(entry, self.config.arena.gating))
 
+    def check_nodes(self) -> None:
+        """Replace the self-play actors of nodes that died. Ray would restart them itself, but an
+        actor pinned by ``loop.actor_resource`` needs a unit of it, and when the dead node held the
+        only free ones it stays pending forever: the replacement keeps the pin only if a unit is
+        free, and runs wherever CPUs (and GPUs) are free otherwise."""
+        if self.placement_pending:  # where replacements landed (answered before their first task)
+            ready, _ = ray.wait(list(self.placement_pending), num_returns=len(self.placement_pending), timeout=0)
+            for ref in ready:
+                index = self.placement_pending.pop(ref)
+                try:
+                    self.actor_nodes[index] = ray.get(ref)["node_id"]
+                except (RayActorError, RayTaskError):
+                    pass
+        alive = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+        if self.alive_nodes is not None and not self.alive_nodes - alive:
+            self.alive_nodes = alive
+            return
+        self.alive_nodes = alive
+        for index, node in sorted(self.actor_nodes.items()):
+            if node is not None and node not in alive:
+                self.replace_actor(index, node)
+
+    def replace_actor(self, index: int, node: str) -> None:
+        old = self.actors[index]
+        resource = self.loop_cfg.actor_resource
+        pinned = bool(resource) and ray.available_resources().get(resource, 0.0) >= 1.0
+        self.replacements += 1
+        self.actors[index] = self.spawn(index, pinned=pinned, name_suffix=f"-r{self.replacements}")
+        self.actor_nodes[index] = None  # until its placement() answers
+        self.placement_pending[self.actors[index].placement.remote()] = index
+        ray.kill(old, no_restart=True)
+        for ref in [r for r, i in self.selfplay_pending.items() if i == index]:
+            del self.selfplay_pending[ref]  # its games in flight died with the node
+        log.warning("self-play actor %d was on node %s, which is gone: replaced%s", index, node[:12],
+                    "" if pinned or not resource else f" without its {resource!r} pin (no free unit left)")
+        self.metrics.log("fault", {"actor": index, "error": "node lost", "node": node, "pinned": pinned,
+                                   "generation": self.c.generation})
+        if index not in self.parked and not self.done():
+            self.submit_selfplay(index)
+
     def tick(self) -> None:
         if time.monotonic() - self.window.start < self.loop_cfg.display_interval_s:
             return
+        if self.spawn is not None:
+            self.check_nodes()
         summary = self.window.summary()
         summary.update(generation=self.c.generation, positions_total=self.c.positions, games_total=self.c.games,
                        samples_trained=self.c.samples_trained, parked_actors=len(self.parked))
@@ -626,6 +716,10 @@ class _Driver:
                 ready, _ = ray.wait(list(self.eval_pending), num_returns=1, timeout=max(0.1, deadline - time.monotonic()))
                 for ref in ready:
                     self.on_evaluation(ref)
+        if self.servers:  # what the shared servers batched this session
+            refs = [server.stats.remote() for server in self.servers]
+            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=30.0)
+            self.metrics.log("inference", {"servers": [ray.get(r) for r in refs if r in ready]})
         reason = self.stop.reason or ("time limit" if self.out_of_time() else "max generations")
         self.metrics.log("stop", {"reason": reason, "generation": self.c.generation})
         self.display.message(f"stopped ({reason}) at generation {self.c.generation}; run directory {self.run.root}")

@@ -157,6 +157,7 @@ class ReplayBuffer:
             "window": self.window_size(),
             "total_seen": self.total_seen,
             "games_added": self.games_added,
+            "games_ever": self._next_seq,  # games stored over the whole run, evicted ones too (shard numbers)
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "shards": len(self._shards),

@@ -77,7 +77,7 @@ class SelfPlayActor:
         added = ray.get(self.replay.add_games.remote(records)) if records else {"added": 0, "positions": 0}
         # The buffer's own totals count a game once even when a restarted replay actor already
         # stored it before dying (the retried call then reports it as a duplicate).
-        stats.update(buffer_games=added.get("games_added", 0), buffer_positions=added.get("total_seen", 0))
+        stats.update(buffer_games=added.get("games_ever", 0), buffer_positions=added.get("total_seen", 0))
         lengths = [len(r.moves) for r in records]
         stats.update(
             games=len(records),

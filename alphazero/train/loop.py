@@ -316,7 +316,7 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
         if buffer_stats["rejected"]:
             log.warning("replay buffer: skipped %d unreadable or malformed shard(s) in %s", buffer_stats["rejected"], run.replay)
         counters.positions = buffer_stats["total_seen"]
-        counters.games = max(counters.games, buffer_stats["games_added"])
+        counters.games = max(counters.games, buffer_stats["games_ever"])
         run.write_run_state(counters.to_json())
         weights_ref = ray.put(weights)
         del weights
@@ -544,9 +544,12 @@ class _Driver:
             self.parked_at[index] = time.monotonic()
 
     def count(self, stats: dict) -> None:
-        """Positions and games stored, as the replay buffer counts them (each game once)."""
-        self.c.positions = max(self.c.positions + stats["added_positions"], stats["buffer_positions"])
-        self.c.games = max(self.c.games + stats["added"], stats["buffer_games"])
+        """Positions and games stored, as the replay buffer counts them (each game once). Its running
+        totals include every add before them, and tasks' results may arrive out of order (with
+        several actors, a task that stored earlier can report later): the counters keep the largest
+        total seen. Adding a task's own count on top of a newer total counted its games twice."""
+        self.c.positions = max(self.c.positions, stats["buffer_positions"])
+        self.c.games = max(self.c.games, stats["buffer_games"])
 
     def note_incarnation(self, index: int, incarnation: str) -> None:
         """A new incarnation id means Ray restarted the actor (and retried its task transparently)."""

@@ -28,8 +28,12 @@ def test_gpu_check_dry_run_prints_every_section_with_targets(tmp_path):
         out, err = proc.communicate(timeout=1400)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGINT)  # the Python children shut their Ray down on SIGINT
-        out, err = proc.communicate(timeout=60)
-        raise AssertionError("gpu_check.sh --dry-run ran past 1400 s:\n" + out[-4000:]) from None
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # e.g. inside torch.compile, which does not stop for it
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=30)
+        raise AssertionError("gpu_check.sh --dry-run ran past 1400 s:\n" + out[-4000:])
     assert proc.returncode == 0, out[-4000:] + err[-4000:]
     sections = re.findall(r"^== (\d)\. ", out, flags=re.M)
     assert sections == ["1", "2", "3", "4"], out

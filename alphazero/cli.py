@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from alphazero.compile_cache import use_keyed_cache
+
+    use_keyed_cache()  # before the subcommands import the compiled packages
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

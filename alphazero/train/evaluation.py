@@ -17,6 +17,7 @@ from pathlib import Path
 
 import ray
 
+from alphazero.arena.gate import gate, gating_sprt
 from alphazero.arena.match import GameSettings, MatchPlan, run_matches
 from alphazero.arena.players import parse_spec
 from alphazero.config.arena import ArenaConfig
@@ -130,7 +131,7 @@ def evaluate_generation(run_root: str, config: RunConfig, generation: int, previ
     old = _player(f"gen{previous}", run, previous, visits)
     settings = GameSettings(config.board_size, config.rules, arena.max_moves, arena.opening_moves, arena.move_timeout_s)
     base = run.root / "arena" / "training"
-    sprt = arena.sprt() if arena.gating and arena.gating_method == "sprt" else None
+    sprt = gating_sprt(arena) if arena.gating and arena.gating_method == "sprt" else None
     plans = [MatchPlan(new, old, arena.games_vs_previous, base / f"{generation:06d}-vs-{previous:06d}", settings,
                        seed=generation, sprt=sprt)]
     anchor = parse_spec(arena.anchor)
@@ -142,7 +143,7 @@ def evaluate_generation(run_root: str, config: RunConfig, generation: int, previ
     elo_prev = vs_prev.elo() or (0.0, float("inf"))
     vs_anchor = summaries[1] if len(summaries) > 1 else None
     elo_anchor = vs_anchor.elo() if vs_anchor is not None else None
-    decision = arena.gate(vs_prev.wins, vs_prev.losses, vs_prev.draws) if arena.gating else "n/a"
+    decision = gate(arena, vs_prev.wins, vs_prev.losses, vs_prev.draws) if arena.gating else "n/a"
     if arena.gating and decision == "continue":
         decision = "reject"  # the match ended without the gate being passed
     return Evaluation(generation, previous, vs_prev.wins, vs_prev.losses, vs_prev.draws, elo_prev[0], elo_prev[1],

@@ -12,6 +12,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gtp": ("alphazero.gtp_cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, KGS, the arena)"),
     "analysis": ("alphazero.analysis_cli", "KataGo's JSON analysis engine on stdin/stdout (for KaTrain)"),
     "arena": ("alphazero.arena_cli", "matches between players, gauntlet ratings of a run, the IDA meter"),
+    "config": ("alphazero.config_cli", "explain the training config: every field with its docstring and default"),
     "bench": ("alphazero.bench_cli", "run a benchmark (engine, mcts, train, infer, analysis) and print numbers"),
 }
 

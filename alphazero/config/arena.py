@@ -34,7 +34,8 @@ class ArenaConfig(ConfigBase):
     """Random moves opening each pair of games (the same opening with colours swapped), so
     deterministic players do not repeat one game."""
     max_moves: int = 0
-    """Moves after which a game is scored as it stands; 0 = 3 * n * n."""
+    """Moves after which a game is scored as it stands; 0 = the rules' move cap (``rules.max_moves``,
+    else the engine's 4 * n * n, ``go_engine.board.default_capacity``: the one default cap)."""
     parallel_games: int = 1
     """Games played at once, each pair of players in a worker process."""
     move_timeout_s: float = 60.0

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Evaluation:
+    """The result of one ``evaluate_generation`` task (the driver's message; ``to_dict`` is the
+    entry of ``arena/training_elo.json`` before the chained Elo is added)."""
+
     generation: int
     previous: int
     wins: int
@@ -122,7 +125,7 @@ def _player(name: str, run: RunDir, generation: int, visits: int):
 
 
 @ray.remote(num_cpus=0, max_retries=0)
-def evaluate_generation(run_root: str, config: RunConfig, generation: int, previous: int) -> dict:
+def evaluate_generation(run_root: str, config: RunConfig, generation: int, previous: int) -> Evaluation:
     """Matches of ``generation`` against ``previous`` and the anchor, resumable in ``arena/training``."""
     arena = config.arena
     run = RunDir(Path(run_root))
@@ -148,20 +151,21 @@ def evaluate_generation(run_root: str, config: RunConfig, generation: int, previ
         decision = "reject"  # the match ended without the gate being passed
     return Evaluation(generation, previous, vs_prev.wins, vs_prev.losses, vs_prev.draws, elo_prev[0], elo_prev[1],
                       elo_anchor[0] if elo_anchor else None, elo_anchor[1] if elo_anchor else None, decision,
-                      anchor.name, *((vs_anchor.wins, vs_anchor.losses, vs_anchor.draws) if vs_anchor else (0, 0, 0))).to_dict()
+                      anchor.name, *((vs_anchor.wins, vs_anchor.losses, vs_anchor.draws) if vs_anchor else (0, 0, 0)))
 
 
 def elo_history_path(run: RunDir) -> Path:
     return run.root / "arena" / "training_elo.json"
 
 
-def record_and_plot(run: RunDir, result: dict) -> dict:
-    """Append ``result`` to the run's Elo history and redraw ``arena/training_elo.png``. The entry
+def record_and_plot(run: RunDir, evaluation: Evaluation) -> dict:
+    """Append ``evaluation`` to the run's Elo history and redraw ``arena/training_elo.png``. The entry
     adds the chained Elo ``elo_chain`` (through the matches vs the previous evaluated generation,
     generation 0 = 0 Elo) and ``ci_chain``, its 95% half-width: the links' half-widths combined
     as independent errors, so it only grows."""
     from alphazero.atomic_io import write_bytes_atomic
 
+    result = evaluation.to_dict()
     path = elo_history_path(run)
     history = json.loads(path.read_text()) if path.exists() else []
     history = [h for h in history if h["generation"] != result["generation"]]

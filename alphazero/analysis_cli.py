@@ -4,6 +4,7 @@ per line on stdout, logs on stderr), for KaTrain and other analysis clients."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -80,14 +81,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"[analysis] {line}", file=sys.stderr, flush=True)
 
     # Only results on stdout: anything printed while loading goes to stderr.
-    sys.stdout = sys.stderr
     try:
-        engine = build_engine(args, emit, log)
+        with contextlib.redirect_stdout(sys.stderr):
+            engine = build_engine(args, emit, log)
     except (ValueError, OSError) as e:
         print(f"alphazero analysis: {e}", file=sys.stderr)
         return 2
-    finally:
-        sys.stdout = out
 
     def read() -> None:
         try:

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, metavar="DIR", help="results, SGFs and match.json (re-running with the same DIR resumes); "
                         "default arena/<A>_vs_<B>, gauntlet: RUN_DIR/arena")
     parser.add_argument("--seed", type=int, default=0, help="match seed (game seeds and openings derive from it)")
-    parser.add_argument("--max-moves", type=int, default=0, metavar="M", help="score the game as it stands after M moves (default 3*n*n)")
+    parser.add_argument("--max-moves", type=int, default=0, metavar="M", help="score the game as it stands after M moves (default: the rules' move cap, else 4*n*n)")
     parser.add_argument("--opening-moves", type=int, default=None, metavar="K",
                         help="random opening moves shared by each pair of games (default 0; gauntlet 4)")
     parser.add_argument("--move-timeout", type=float, default=60.0, metavar="S", help="seconds an external engine may take per move before it loses (default 60)")

@@ -12,6 +12,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gtp": ("alphazero.gtp_cli", "play over GTP on stdin/stdout (for Sabaki, Lizzie, GoGui, KGS, the arena)"),
     "analysis": ("alphazero.analysis_cli", "KataGo's JSON analysis engine on stdin/stdout (for KaTrain)"),
     "arena": ("alphazero.arena_cli", "matches between players, gauntlet ratings of a run, the IDA meter"),
+    "config": ("alphazero.config_cli", "explain the training config: every field with its docstring and default"),
     "bench": ("alphazero.bench_cli", "run a benchmark (engine, mcts, train, infer, analysis) and print numbers"),
 }
 
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from alphazero.compile_cache import use_keyed_cache
+
+    use_keyed_cache()  # before the subcommands import the compiled packages
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

@@ -47,7 +47,7 @@ import numpy as np
 
 from alphazero.atomic_io import atomic_writer
 from go_engine import coords, features
-from go_engine.board import BLACK, WHITE
+from go_engine.board import BLACK, WHITE, default_capacity
 from go_engine.rules import Rules, check_komi
 
 SCHEMA_VERSION = 1
@@ -64,8 +64,9 @@ class GameRecordError(ValueError):
 
 
 def max_positions(n: int) -> int:
-    """Cap on T and M: twice the engine's default capacity of 4*n*n moves."""
-    return 8 * n * n + 1
+    """Cap on T and M: twice the engine's default move cap, plus one (a bound for the validator, far
+    beyond any game the engine plays)."""
+    return 2 * default_capacity(n) + 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -316,40 +317,3 @@ def side_to_move_targets(to_play: np.ndarray, outcome: Any, final_score: Any, fi
     score = (sign * np.asarray(final_score, np.float32)).astype(np.float32)  # [T]
     ownership = sign[:, None] * np.asarray(final_ownership, np.float32)  # [T, n*n]
     return {"value_wdl": wdl, "score": score, "ownership": ownership.astype(np.float32)}
-
-
-def synthetic_record(rng: np.random.Generator, board_size: int, history: int, num_positions: int, game_id: str, komi: float = 7.5) -> GameRecord:
-    """A schema-valid record with random content (random binary planes, random policies over a
-    random legal subset): for tests and benchmarks of the storage and training path."""
-    n, t = board_size, num_positions
-    a = coords.num_actions(n)
-    c = features.num_planes(history)
-    planes = (rng.random((t, c, n, n)) < 0.3).astype(np.float32)  # [T, C, n, n]
-    to_play = np.where(np.arange(t) % 2 == 0, BLACK, WHITE).astype(np.int8)  # [T]
-    planes[:, -1] = np.where(to_play == BLACK, -komi, komi)[:, None, None] / features.KOMI_SCALE
-    bits, scalars = features.pack_planes(planes)
-    legal = rng.random((t, a)) < 0.6  # [T, A]
-    legal[:, -1] = True
-    policy = rng.gamma(0.3, size=(t, a)).astype(np.float32) * legal
-    policy /= policy.sum(axis=1, keepdims=True)
-    outcome = float(rng.choice([-1.0, 1.0]))
-    return GameRecord(
-        game_id=game_id,
-        board_size=n,
-        komi=komi,
-        rules=json.dumps(Rules(komi=komi).to_dict()),
-        model_version=0,
-        history=history,
-        planes_bits=bits,
-        planes_scalars=scalars,
-        policy=policy.astype(np.float32),
-        full_search=rng.random(t) < 0.75,
-        search_value=rng.uniform(-1, 1, t).astype(np.float32),
-        to_play=to_play,
-        outcome=outcome,
-        final_score=outcome * float(rng.integers(1, n * n // 2 + 2)) - 0.5 * outcome,
-        final_ownership=rng.integers(-1, 2, n * n).astype(np.int8),
-        moves=rng.integers(0, a, t).astype(np.int16),
-        resigned=False,
-        resign_false_positive=-1,
-    ).validate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from alphazero.config.search import SearchConfig
@@ -45,16 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Only GTP on stdout: everything else (warnings, logs) goes to stderr.
-    real_stdout = sys.stdout
-    sys.stdout = sys.stderr
+    # Only GTP on stdout: whatever a library prints while the engine loads goes to stderr.
     try:
-        engine = build_engine(args)
+        with contextlib.redirect_stdout(sys.stderr):
+            engine = build_engine(args)
     except (ValueError, OSError) as e:
         print(f"alphazero gtp: {e}", file=sys.stderr)
         return 2
-    finally:
-        sys.stdout = real_stdout
     from alphazero.gtp.server import serve
 
     def log(text: str) -> None:

@@ -13,6 +13,9 @@ from alphazero.config.run import PRESETS, load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("Every config field, with its docstring and default: alphazero config explain [--preset P]. "
+                     "Overrides and the --max-generations / --time-limit limits are applied before the run "
+                     "directory's config.json is written: it holds the config that runs.")
     parser.add_argument("--preset", default=None, help=f"config preset: {', '.join(PRESETS)} (default 9x9-cpu)")
     parser.add_argument("--config", default=None, metavar="FILE", help="TOML file with config tables over the preset")
     parser.add_argument("--run-dir", default=None, metavar="DIR", help="where the run lives (default runs/<preset>-<time>)")

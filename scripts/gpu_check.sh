@@ -32,7 +32,7 @@ if [[ $DRY == 1 ]]; then
   RUN_ARGS=(network.blocks=2 network.channels=16 network.global_pool_every=2 network.global_pool_channels=8
             network.policy_head_channels=8 network.value_head_channels=8 network.value_hidden=16
             search.simulations=8 search.gumbel_considered=4 selfplay.games_in_parallel=8 selfplay.cheap_simulations=4
-            trainer.batch_size=32 trainer.warmup_steps=5 replay.min_positions=200 loop.min_positions=200
+            trainer.batch_size=32 trainer.warmup_steps=5 replay.min_positions=200
             loop.train_steps_per_generation=8 loop.train_steps_per_task=4 loop.search_steps_per_task=32
             loop.selfplay_actors=1 loop.actor_cpus=1 loop.learner_cpus=1 loop.actor_gpus=0 loop.learner_gpus=0
             loop.device=cpu arena.every_generations=0)

@@ -1,6 +1,6 @@
-"""Compile every numba kernel self-play and training run, into NUMBA_CACHE_DIR: the serial kernels
-and their parallel twins (batches of 64 and more take those), the engine, the encoder and both
-searches (PUCT and Gumbel) on two board sizes. The Dockerfile runs it at build time so Ray workers
+"""Compile every numba kernel self-play and training run, into NUMBA_CACHE_DIR (else the keyed cache
+of ``alphazero.compile_cache``): the serial kernels and their parallel twins (batches of 64 and
+more take those), the engine, the encoder and both searches (PUCT and Gumbel) on two board sizes. The Dockerfile runs it at build time so Ray workers
 start warm. Prints the kernels compiled."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def compiled_kernels() -> list[str]:
     """Every numba dispatcher of the compiled packages that has at least one compiled signature."""
     import numba
 
-    from go_engine import COMPILED_PACKAGES
+    from alphazero.compile_cache import COMPILED_PACKAGES
 
     names = []
     for module_name, module in sorted(sys.modules.items()):
@@ -66,6 +66,9 @@ def compiled_kernels() -> list[str]:
 
 
 def main() -> int:
+    from alphazero.compile_cache import use_keyed_cache
+
+    use_keyed_cache()  # before the compiled modules are imported (in warm)
     start = time.perf_counter()
     names = warm()
     print(f"warm-up: {len(names)} kernels compiled or loaded from the cache in {time.perf_counter() - start:.1f} s")

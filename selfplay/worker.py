@@ -3,9 +3,9 @@ moves when a new version arrives. Plain Python: the training loop wraps it as a 
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,6 +17,22 @@ from alphazero.game_record import GameRecord
 from alphazero.model import PolicyValueNet
 from go_engine import features as F
 from selfplay.game_driver import SelfPlayDriver
+
+
+@dataclass(frozen=True)
+class SearchStats:
+    """The search's work in one ``SelfPlayWorker.run`` (the fields of the same names in
+    ``alphazero.train.messages.SelfPlayResult``)."""
+
+    worker: int
+    incarnation: str
+    version: int
+    seconds: float
+    evaluations: int  # leaves the search asked to evaluate
+    network_evaluations: int
+    eval_cache_lookups: int
+    eval_cache_hits: int  # lookups answered without the network
+    steps: int
 
 
 class SelfPlayWorker:
@@ -42,10 +58,12 @@ class SelfPlayWorker:
         # The search calls the cache, the cache the network; new weights clear it (load_state_dict).
         self.evaluator = CachedEvaluator(self.network, size) if size > 0 else self.network
         self.version = -1
-        # A fresh id per incarnation: a restarted actor never reuses the game ids of the one that died.
+        # A fresh random id per incarnation: a restarted actor never reuses the game ids, nor replays
+        # the games, of the one that died. Its games are seeded by (loop.seed, index, incarnation),
+        # and the incarnation is in every game id (w<index>-<incarnation>-...): they can be replayed.
         incarnation = uuid.uuid4().hex[:10]
         self.incarnation = incarnation
-        seed = np.random.SeedSequence([config.loop.seed, index, int.from_bytes(os.urandom(4), "little")])
+        seed = np.random.SeedSequence([config.loop.seed, index, int(incarnation, 16)])
         self.driver = SelfPlayDriver(
             config.search, config.selfplay, config.rules, config.board_size, self.evaluator, config.history,
             np.random.default_rng(seed), model_version=0, game_id_prefix=f"w{index}-{incarnation}",
@@ -63,7 +81,7 @@ class SelfPlayWorker:
         self.driver.set_evaluator(self.evaluator, version)
         self.version = version
 
-    def run(self, version: int, weights: dict[str, np.ndarray], steps: int) -> tuple[list[GameRecord], dict]:
+    def run(self, version: int, weights: dict[str, np.ndarray], steps: int) -> tuple[list[GameRecord], SearchStats]:
         """Switch to ``version`` if it is new, run ``steps`` search steps, return finished games and stats."""
         self.set_weights(version, weights)
         start = time.perf_counter()
@@ -74,15 +92,9 @@ class SelfPlayWorker:
         elapsed = time.perf_counter() - start
         leaves = self.driver.mcts.evaluations - evaluations
         saved = cache.saved - saved if cache is not None else 0
-        stats = {
-            "worker": self.index,
-            "incarnation": self.incarnation,
-            "version": self.version,
-            "seconds": elapsed,
-            "evaluations": leaves,  # leaves the search asked to evaluate
-            "network_evaluations": leaves - saved,
-            "eval_cache_lookups": cache.lookups - lookups if cache is not None else 0,
-            "eval_cache_hits": saved,  # lookups answered without the network
-            "steps": steps,
-        }
+        stats = SearchStats(
+            worker=self.index, incarnation=self.incarnation, version=self.version, seconds=elapsed,
+            evaluations=leaves, network_evaluations=leaves - saved,
+            eval_cache_lookups=cache.lookups - lookups if cache is not None else 0, eval_cache_hits=saved, steps=steps,
+        )
         return records, stats

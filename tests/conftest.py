@@ -1,4 +1,5 @@
-"""Shared test setup: tests marked ``gnugo`` are skipped where GNU Go is not installed."""
+"""Shared test setup: numba's compile cache keyed by the compiled sources (as the CLI does, before any
+test imports a kernel); tests marked ``gnugo`` are skipped where GNU Go is not installed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import os
 import shutil
 
 import pytest
+
+from alphazero.compile_cache import use_keyed_cache
+
+use_keyed_cache()
 
 
 def gnugo_path() -> str | None:

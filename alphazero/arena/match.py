@@ -29,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from alphazero.arena.messages import GameJob, PlayedGame
 from alphazero.arena.players import RESIGN, Forfeit, PlayerSpec, build_player, random_move
 from alphazero.arena.ratings import fit_ratings
 from alphazero.arena.sprt import Sprt
@@ -53,7 +54,7 @@ class MatchError(RuntimeError):
 class GameSettings:
     size: int = 9
     rules: Rules = field(default_factory=Rules)
-    max_moves: int = 0  # 0: 3 * n * n
+    max_moves: int = 0  # 0: the rules' move cap (go_engine.board.move_cap: rules.max_moves, else 4 n^2)
     opening_moves: int = 0  # random moves (shared by each pair of games) before the players take over
     move_timeout: float = 60.0  # seconds an external engine may think per move
 
@@ -69,7 +70,7 @@ class GameSettings:
 
     @property
     def move_cap(self) -> int:
-        return self.max_moves or 3 * self.size * self.size
+        return self.max_moves or B.move_cap(self.rules, self.size)
 
     def to_dict(self) -> dict:
         return {"size": self.size, "rules": self.rules.to_dict(), "max_moves": self.move_cap,
@@ -202,20 +203,20 @@ def _clean(text: str) -> str:
     return " ".join(str(text).replace(",", ";").split())[:300]
 
 
-def sgf_for(result: dict, black: str, white: str, settings: GameSettings) -> SgfGame:
-    reason = result["reason"]
-    winner = {"black": B.BLACK, "white": B.WHITE}.get(result["winner"])
+def sgf_for(result: PlayedGame, settings: GameSettings) -> SgfGame:
+    reason = result.reason
+    winner = {"black": B.BLACK, "white": B.WHITE}.get(result.winner)
     if reason in ("score", "move-cap"):
-        outcome = GameResult.from_score(result["margin"])
+        outcome = GameResult.from_score(result.margin)
     elif reason == "resign":
         outcome = GameResult(winner, None, "resign")
     else:
         outcome = GameResult(winner, None, "time" if reason == "timeout" else "forfeit")
-    meta = {"game": str(result["game"]), "seed": str(result["seed"]), "end": reason}
-    if result.get("detail"):
-        meta["detail"] = _clean(result["detail"])
-    return SgfGame(size=settings.size, rules=settings.rules, moves=tuple(tuple(m) for m in result["moves"]),
-                   result=outcome, black_player=black, white_player=white, date=time.strftime("%Y-%m-%d"), metadata=meta)
+    meta = {"game": str(result.game), "seed": str(result.seed), "end": reason}
+    if result.detail:
+        meta["detail"] = _clean(result.detail)
+    return SgfGame(size=settings.size, rules=settings.rules, moves=result.moves, result=outcome,
+                   black_player=result.black, white_player=result.white, date=time.strftime("%Y-%m-%d"), metadata=meta)
 
 
 def read_results(out: Path) -> list[dict]:
@@ -283,34 +284,34 @@ def _prepare(plan: MatchPlan) -> list[dict]:
 # ---- jobs and workers --------------------------------------------------------------------------
 
 
-def _job(plan_id: int, plan: MatchPlan, index: int) -> dict:
+def _job(plan_id: int, plan: MatchPlan, index: int) -> GameJob:
     a_black = index % 2 == 0
     black, white = (plan.a, plan.b) if a_black else (plan.b, plan.a)
-    return {"plan": plan_id, "game": index, "black": black.to_dict(), "white": white.to_dict(), "a_is_black": a_black,
-            "seed": game_seed(plan.seed, index), "opening_seed": game_seed(plan.seed, index // 2, 1),
-            "settings": plan.settings.to_dict(), "stderr": str(plan.out / "engines.stderr")}
+    return GameJob(plan=plan_id, game=index, black=black.to_dict(), white=white.to_dict(), a_is_black=a_black,
+                   seed=game_seed(plan.seed, index), opening_seed=game_seed(plan.seed, index // 2, 1),
+                   settings=plan.settings.to_dict(), stderr=str(plan.out / "engines.stderr"))
 
 
-def play_job(job: dict, cache: dict) -> dict:
+def play_job(job: GameJob, cache: dict) -> PlayedGame:
     """Play one job with players from ``cache`` (spec -> player, built on first use)."""
-    settings = GameSettings.from_dict(job["settings"])
+    settings = GameSettings.from_dict(job.settings)
     sides = []
-    for key in ("black", "white"):
-        spec = PlayerSpec.from_dict(job[key])
-        cache_key = json.dumps([job[key], job["settings"]["rules"], settings.move_timeout], sort_keys=True)
+    for spec_dict in (job.black, job.white):
+        spec = PlayerSpec.from_dict(spec_dict)
+        cache_key = json.dumps([spec_dict, job.settings["rules"], settings.move_timeout], sort_keys=True)
         if cache_key not in cache:
-            cache[cache_key] = build_player(spec, settings.rules, settings.move_timeout, stderr_path=job["stderr"])
+            cache[cache_key] = build_player(spec, settings.rules, settings.move_timeout, stderr_path=job.stderr)
         sides.append(cache[cache_key])
     started = time.monotonic()
-    result = play_game(sides[0], sides[1], settings, job["seed"], job["opening_seed"])
+    result = play_game(sides[0], sides[1], settings, job.seed, job.opening_seed)
     winner = result["winner"]
-    a_colour = B.BLACK if job["a_is_black"] else B.WHITE
-    score_a = 0.5 if winner is None else float(winner == a_colour)
-    return {"game": job["game"], "seed": job["seed"], "black": sides[0].name, "white": sides[1].name,
-            "a_is_black": job["a_is_black"], "winner": {B.BLACK: "black", B.WHITE: "white"}.get(winner),
-            "score_a": score_a, "reason": result["reason"], "detail": result.get("detail", ""),
-            "margin": result["margin"], "moves": result["moves"], "num_moves": len(result["moves"]),
-            "seconds": round(time.monotonic() - started, 3)}
+    a_colour = B.BLACK if job.a_is_black else B.WHITE
+    return PlayedGame(
+        game=job.game, seed=job.seed, black=sides[0].name, white=sides[1].name, a_is_black=job.a_is_black,
+        winner={B.BLACK: "black", B.WHITE: "white"}.get(winner), score_a=0.5 if winner is None else float(winner == a_colour),
+        reason=result["reason"], detail=result.get("detail", ""), margin=result["margin"],
+        moves=tuple(tuple(m) for m in result["moves"]), num_moves=len(result["moves"]),
+        seconds=round(time.monotonic() - started, 3))
 
 
 def _close_all(cache: dict) -> None:
@@ -335,13 +336,13 @@ def _worker_main(jobs, results, threads: int) -> None:
             text = jobs.get()
             if text is None:
                 break
-            job = json.loads(text)
-            results.put(json.dumps({"type": "start", "job": [job["plan"], job["game"]], "pid": os.getpid()}))
+            job = GameJob.from_json(text)
+            results.put(json.dumps({"type": "start", "job": [job.plan, job.game], "pid": os.getpid()}))
             try:
-                record = play_job(job, cache)
-                results.put(json.dumps({"type": "result", "plan": job["plan"], "record": record}))
+                played = play_job(job, cache)
+                results.put(json.dumps({"type": "result", "plan": job.plan, "record": played.to_json()}))
             except Exception:  # noqa: BLE001 - reported to the parent, which stops the match
-                results.put(json.dumps({"type": "error", "job": [job["plan"], job["game"]], "error": traceback.format_exc()}))
+                results.put(json.dumps({"type": "error", "job": [job.plan, job.game], "error": traceback.format_exc()}))
                 break
     finally:
         _close_all(cache)
@@ -373,21 +374,19 @@ class _Tally:
     def missing(self) -> list[int]:
         return [i for i in range(self.plan.games) if i not in self.results]
 
-    def record(self, rec: dict, log: Callable[[str], None]) -> None:
+    def record(self, game: PlayedGame, log: Callable[[str], None]) -> None:
         plan = self.plan
-        settings = plan.settings
-        name = f"game_{rec['game']:06d}.sgf"
-        write_sgf(plan.out / GAMES_DIR / name, sgf_for(rec, rec["black"], rec["white"], settings))
-        line = {k: v for k, v in rec.items() if k != "moves"}
-        line["sgf"] = f"{GAMES_DIR}/{name}"
+        name = f"game_{game.game:06d}.sgf"
+        write_sgf(plan.out / GAMES_DIR / name, sgf_for(game, plan.settings))
+        line = game.results_line(f"{GAMES_DIR}/{name}")
         _append_line(plan.out / RESULTS_FILE, line)
-        self.results[rec["game"]] = line
-        self.played_now.append(rec["game"])
+        self.results[game.game] = line
+        self.played_now.append(game.game)
         self.decision = self._decide()
         done = [r["score_a"] for i, r in self.results.items() if i < plan.games]
-        winner = rec["black"] if rec["winner"] == "black" else rec["white"] if rec["winner"] == "white" else "nobody"
-        log(f"[{plan.a.name} vs {plan.b.name}] game {rec['game']}: {rec['black']} (B) - {rec['white']} (W), "
-            f"{winner} wins by {rec['reason']} after {rec['num_moves']} moves; A {done.count(1.0)}-{done.count(0.0)}-{done.count(0.5)}"
+        winner = game.black if game.winner == "black" else game.white if game.winner == "white" else "nobody"
+        log(f"[{plan.a.name} vs {plan.b.name}] game {game.game}: {game.black} (B) - {game.white} (W), "
+            f"{winner} wins by {game.reason} after {game.num_moves} moves; A {done.count(1.0)}-{done.count(0.0)}-{done.count(0.5)}"
             + (f"; SPRT {self.decision}" if self.decision else ""))
 
     def summary(self) -> MatchSummary:
@@ -454,7 +453,7 @@ def _run_pool(tallies, pending, parallel, log, threads) -> None:
                 pid, index = todo.pop(0)
                 if tallies[pid].stopped:
                     continue
-                jobs.put(json.dumps(_job(pid, tallies[pid].plan, index)))
+                jobs.put(_job(pid, tallies[pid].plan, index).to_json())
                 in_flight[(pid, index)] = None
             if not in_flight:
                 break
@@ -475,9 +474,9 @@ def _run_pool(tallies, pending, parallel, log, threads) -> None:
             if msg["type"] == "start":
                 in_flight[tuple(msg["job"])] = msg["pid"]
             elif msg["type"] == "result":
-                rec = msg["record"]
-                in_flight.pop((msg["plan"], rec["game"]), None)
-                tallies[msg["plan"]].record(rec, log)
+                played = PlayedGame.from_json(msg["record"])
+                in_flight.pop((msg["plan"], played.game), None)
+                tallies[msg["plan"]].record(played, log)
                 if all(t.stopped for t in tallies):
                     break
             else:

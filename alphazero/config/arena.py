@@ -1,4 +1,5 @@
-"""Arena config for evaluation during training: how often, how many games, against whom, and gating."""
+"""Arena config for evaluation during training: how often, how many games, against whom, and gating
+(the decision itself is ``alphazero.arena.gate``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from alphazero.arena.sprt import Sprt
 from alphazero.config.base import ConfigBase, require
 
 _ANCHOR = re.compile(r"^(random|gnugo:(\d|10))$")
@@ -34,7 +34,8 @@ class ArenaConfig(ConfigBase):
     """Random moves opening each pair of games (the same opening with colours swapped), so
     deterministic players do not repeat one game."""
     max_moves: int = 0
-    """Moves after which a game is scored as it stands; 0 = 3 * n * n."""
+    """Moves after which a game is scored as it stands; 0 = the rules' move cap (``rules.max_moves``,
+    else the engine's 4 * n * n, ``go_engine.board.default_capacity``: the one default cap)."""
     parallel_games: int = 1
     """Games played at once, each pair of players in a worker process."""
     move_timeout_s: float = 60.0
@@ -74,18 +75,3 @@ class ArenaConfig(ConfigBase):
     def due(self, generation: int) -> bool:
         """Whether ``generation`` is evaluated."""
         return self.every_generations > 0 and generation % self.every_generations == 0
-
-    def sprt(self) -> Sprt:
-        return Sprt(self.sprt_elo0, self.sprt_elo1, self.sprt_alpha, self.sprt_beta)
-
-    def gate(self, wins: int, losses: int, draws: int = 0) -> Literal["accept", "reject", "continue"]:
-        """Gating decision for the new generation's results against the previous one so far."""
-        if self.gating_method == "sprt":
-            decision = self.sprt().decide(wins, losses, draws)
-            if decision != "continue":
-                return "accept" if decision == "H1" else "reject"
-        played = wins + losses + draws
-        if played < self.games_vs_previous:
-            return "continue"
-        # All games played (win_rate gating, or an SPRT still undecided at the cap): the win rate rules.
-        return "accept" if (wins + 0.5 * draws) / played >= self.gating_win_rate else "reject"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from alphazero.config.search import SearchConfig, SelfPlayConfig
 from alphazero.config.trainer import ReplayConfig, TrainerConfig
 from go_engine import coords
 from go_engine.rules import Rules, preset as rules_preset
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,6 @@ class LoopConfig(ConfigBase):
     is throttled: the learner waits for data, or self-play actors wait for the learner."""
     ratio_slack_positions: int = 2000
     """Self-play may run this many positions ahead of the target ratio before it is paused."""
-    min_positions: int = 1000
-    """Positions in the replay buffer before the learner takes its first step."""
     selfplay_actors: int = 1
     """Self-play actors (each runs selfplay.games_in_parallel games through one batched search)."""
     actor_cpus: float = 1.0
@@ -94,7 +95,10 @@ class LoopConfig(ConfigBase):
     """A server calls the network at the latest this long after the oldest waiting request came,
     full or not (it calls at once when every self-play actor it serves is waiting)."""
     seed: int = 0
-    """Seed of everything random in the run (actors derive theirs from it)."""
+    """Seed the run's randomness derives from: the network's initialisation, the learner's batches,
+    the evaluation openings. Each self-play actor process also draws a random incarnation id (in
+    every game id it writes, w<actor>-<incarnation>-...) that its games' seed includes, so a restarted
+    actor never replays the games of the one that died; with this seed and that id a game replays."""
     display_interval_s: float = 2.0
     """Seconds between updates of the terminal display / log lines."""
 
@@ -108,7 +112,6 @@ class LoopConfig(ConfigBase):
         require(self.train_steps_per_generation >= 1, f"train_steps_per_generation must be >= 1, got {self.train_steps_per_generation}")
         require(0.0 < self.samples_per_position <= 1000.0, f"samples_per_position must be in (0, 1000], got {self.samples_per_position}")
         require(self.ratio_slack_positions >= 0, f"ratio_slack_positions must be >= 0, got {self.ratio_slack_positions}")
-        require(self.min_positions >= 1, f"min_positions must be >= 1, got {self.min_positions}")
         require(1 <= self.selfplay_actors <= 4096, f"selfplay_actors must be in [1, 4096], got {self.selfplay_actors}")
         require(0.0 < self.actor_cpus <= 256.0, f"actor_cpus must be in (0, 256], got {self.actor_cpus}")
         require(0.0 <= self.actor_gpus <= 8.0, f"actor_gpus must be in [0, 8], got {self.actor_gpus}")
@@ -176,6 +179,28 @@ class RunConfig(ConfigBase):
         out["rules"] = self.rules.to_dict()
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict, path: str = "") -> "RunConfig":
+        return super().from_dict(_upgrade(data), path)
+
+
+def _upgrade(data: dict) -> dict:
+    """A config saved by an older version, in today's fields (so its run resumes).
+
+    ``loop.min_positions`` (removed): the learner waited for the larger of it and
+    ``replay.min_positions``; that larger value is now ``replay.min_positions``, the one threshold."""
+    if not (isinstance(data, dict) and isinstance(data.get("loop"), dict) and "min_positions" in data["loop"]):
+        return data
+    loop = dict(data["loop"])
+    old = loop.pop("min_positions")
+    replay = dict(data.get("replay") or {})
+    current = replay.get("min_positions", ReplayConfig().min_positions)
+    if isinstance(old, int) and not isinstance(old, bool) and isinstance(current, int) and old > current:
+        replay["min_positions"] = old
+    log.warning("config: loop.min_positions is no longer a field (replay.min_positions is the one threshold); "
+                "read as replay.min_positions = %s", replay.get("min_positions", current))
+    return {**data, "loop": loop, "replay": replay}
+
 
 def _preset(board_size, rules, history, network, search, selfplay, trainer, replay, loop, arena) -> RunConfig:
     return RunConfig(board_size=board_size, rules=rules, history=history, network=network, search=search,
@@ -193,7 +218,7 @@ def _cpu_hour_preset(board_size: int, rules: Rules, replay_max_size: int) -> Run
         TrainerConfig(batch_size=128, lr=0.02, warmup_steps=100, ema_decay=0.99),
         ReplayConfig(max_size=replay_max_size, window_base=10_000, min_positions=2_000),
         LoopConfig(max_generations=1000, time_limit_minutes=60.0, train_steps_per_generation=100, samples_per_position=6.0,
-                   min_positions=2_000, search_steps_per_task=64, train_steps_per_task=10),
+                   search_steps_per_task=64, train_steps_per_task=10),
         ArenaConfig(every_generations=10, games_vs_previous=10, games_vs_anchor=10, anchor="random", opening_moves=2),
     )
 
@@ -210,7 +235,7 @@ PRESETS: dict[str, RunConfig] = {
         TrainerConfig(batch_size=32, lr=0.02, warmup_steps=5, ema_decay=0.9),
         ReplayConfig(max_size=20_000, window_base=2_000, min_positions=100),
         LoopConfig(max_generations=3, train_steps_per_generation=8, samples_per_position=2.0, ratio_slack_positions=400,
-                   min_positions=100, search_steps_per_task=40, train_steps_per_task=4, display_interval_s=1.0),
+                   search_steps_per_task=40, train_steps_per_task=4, display_interval_s=1.0),
         ArenaConfig(every_generations=0),
     ),
     # 60 minutes on 2 cores: the 7x7 run whose target is GNU Go level 10.
@@ -225,7 +250,7 @@ PRESETS: dict[str, RunConfig] = {
         TrainerConfig(batch_size=1024, lr=0.05, warmup_steps=500, ema_decay=0.999),
         ReplayConfig(max_size=1_000_000, window_base=100_000, min_positions=20_000),
         LoopConfig(max_generations=10_000, train_steps_per_generation=500, samples_per_position=4.0,
-                   min_positions=20_000, selfplay_actors=6, actor_cpus=2.0, actor_gpus=0.1, learner_cpus=2.0,
+                   selfplay_actors=6, actor_cpus=2.0, actor_gpus=0.1, learner_cpus=2.0,
                    learner_gpus=0.4, inference_precision="bfloat16", search_steps_per_task=128, train_steps_per_task=50),
         ArenaConfig(every_generations=5, games_vs_previous=40, games_vs_anchor=20, anchor="gnugo:10", parallel_games=4),
     ),
@@ -237,7 +262,7 @@ PRESETS: dict[str, RunConfig] = {
         TrainerConfig(batch_size=2048, lr=0.1, warmup_steps=2000, ema_decay=0.999),
         ReplayConfig(max_size=5_000_000, window_base=250_000, min_positions=250_000),
         LoopConfig(max_generations=100_000, train_steps_per_generation=1000, samples_per_position=4.0,
-                   min_positions=250_000, selfplay_actors=64, actor_cpus=4.0, actor_gpus=0.5, learner_cpus=8.0,
+                   selfplay_actors=64, actor_cpus=4.0, actor_gpus=0.5, learner_cpus=8.0,
                    learner_gpus=1.0, inference_precision="bfloat16", search_steps_per_task=256, train_steps_per_task=100),
         ArenaConfig(every_generations=10, games_vs_previous=100, games_vs_anchor=20, anchor="gnugo:10", parallel_games=8, gating=True),
     ),

@@ -94,7 +94,7 @@ class ReplayConfig(ConfigBase):
     window_beta: float = 0.75
     """Exponent of the power-law growth (< 1 so the window grows slower than the data)."""
     min_positions: int = 2_000
-    """Positions needed in the window before sampling is allowed."""
+    """Positions needed in the window before sampling is allowed: the learner's first step waits for them."""
     max_file_bytes: int = 64 << 20
     """Largest game-record file accepted (checked before parsing)."""
     max_uncompressed_bytes: int = 256 << 20

@@ -15,14 +15,6 @@ class IllegalMove(ValueError):
     """A move the rules forbid; the message says why."""
 
 
-_STATUS_TEXT = {
-    B.OCCUPIED: "illegal move",
-    B.SUICIDE: "illegal move",
-    B.KO_FORBIDDEN: "illegal move",
-    B.GAME_OVER: "illegal move",
-}
-
-
 def hand_turn(state: B.BoardState, colour: int) -> None:
     """Give ``colour`` the move in a batch-of-one state; the ko point bound only the other side."""
     if state.to_play[0] != colour:
@@ -113,7 +105,7 @@ class GtpGame:
     def play(self, colour: int, action: int) -> None:
         status = self.move_status(colour, action)
         if status != B.LEGAL and status != B.GAME_OVER:
-            raise IllegalMove(_STATUS_TEXT.get(status, "illegal move"))
+            raise IllegalMove("illegal move")  # GTP's error text, whatever the reason
         if self.state.done[0]:
             # Play after the game ended (e.g. two passes, then a dispute): rebuild without the cap.
             self.state.done[0] = False

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from alphazero.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoin
 from alphazero.config.run import RunConfig
 from alphazero.game_record import GameRecord
 from alphazero.model import PolicyValueNet
+from alphazero.train.messages import LearnerReport, SelfPlayResult
 from alphazero.train.run_dir import RunDir
 from alphazero.train.sample_games import record_to_sgf
 from go_engine import features as F
@@ -72,26 +74,26 @@ class SelfPlayActor:
     def placement(self) -> dict:
         return placement(str(self.worker.network.device))  # the network behind any evaluation cache
 
-    def run(self, version: int, weights: dict, steps: int) -> dict:
+    def run(self, version: int, weights: dict, steps: int) -> SelfPlayResult:
         records, stats = self.worker.run(version, weights, steps)
         added = ray.get(self.replay.add_games.remote(records)) if records else {"added": 0, "positions": 0}
-        # The buffer's own totals count a game once even when a restarted replay actor already
-        # stored it before dying (the retried call then reports it as a duplicate).
-        stats.update(buffer_games=added.get("games_ever", 0), buffer_positions=added.get("total_seen", 0))
-        lengths = [len(r.moves) for r in records]
-        stats.update(
+        return SelfPlayResult(
+            **asdict(stats),
             games=len(records),
             positions=int(sum(r.num_positions for r in records)),
-            added=added["added"],
-            added_positions=added["positions"],
-            lengths=lengths,
+            lengths=tuple(len(r.moves) for r in records),
             resigned=int(sum(r.resigned for r in records)),
             no_resign_checked=int(sum(r.resign_false_positive >= 0 for r in records)),
             resign_false_positives=int(sum(r.resign_false_positive == 1 for r in records)),
             black_wins=int(sum(r.outcome > 0 for r in records)),
-            record_versions=[int(r.model_version) for r in records],
+            record_versions=tuple(int(r.model_version) for r in records),
+            added=added["added"],
+            added_positions=added["positions"],
+            # The buffer's own totals count a game once even when a restarted replay actor already
+            # stored it before dying (the retried call then reports it as a duplicate).
+            buffer_games=added.get("games_ever", 0),
+            buffer_positions=added.get("total_seen", 0),
         )
-        return stats
 
 
 @ray.remote(max_restarts=-1, max_task_retries=-1)
@@ -160,12 +162,13 @@ class LearnerActor:
         from trainer.learner import Learner
 
         torch.set_num_threads(max(1, threads))
-        torch.manual_seed(seed)
         self.run = RunDir(Path(run_root))
         self.config = config
         self.replay = replay
         self.in_planes = F.num_planes(config.history)
-        model = PolicyValueNet(config.network, self.in_planes)
+        with torch.random.fork_rng(devices=[]):  # the seed initialises this network, not the process's RNG
+            torch.manual_seed(seed)
+            model = PolicyValueNet(config.network, self.in_planes)
         self.learner = Learner(model, config.trainer, device)
         self.rng = np.random.default_rng(seed)
         self.generation = self._restore()
@@ -212,7 +215,7 @@ class LearnerActor:
     def generation_on_disk(self) -> int:
         return self.generation
 
-    def train(self, steps: int) -> dict:
+    def train(self, steps: int) -> LearnerReport:
         """``steps`` optimiser steps on batches drawn from the replay actor; mean metrics."""
         sums: dict[str, float] = {}
         start = time.perf_counter()
@@ -223,10 +226,10 @@ class LearnerActor:
                 pending = self.replay.sample.remote(self.config.trainer.batch_size, int(self.rng.integers(1 << 62)))
             for key, value in self.learner.train_step(batch).items():
                 sums[key] = sums.get(key, 0.0) + value
-        out = {k: v / steps for k, v in sums.items()}
-        out.update(steps=self.learner.step, samples_seen=self.learner.samples_seen, threads=torch.get_num_threads(),
-                   samples_per_s=steps * self.config.trainer.batch_size / (time.perf_counter() - start))
-        return out
+        return LearnerReport(
+            steps=self.learner.step, samples_seen=self.learner.samples_seen, threads=torch.get_num_threads(),
+            samples_per_s=steps * self.config.trainer.batch_size / (time.perf_counter() - start),
+            losses={k: v / steps for k, v in sums.items()})
 
     def publish(self, generation: int) -> dict:
         """Write checkpoint ``generation`` (EMA weights) and the learner state; return the weights

@@ -10,6 +10,11 @@ def _fmt(value, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _metric(learner, name: str) -> float | None:
+    """A loss or diagnostic of the newest ``LearnerReport`` (None before the first one)."""
+    return None if learner is None else learner.metric(name)
+
+
 def _interval(ci: float) -> str:
     return f"+- {ci:.0f}" if ci < 10_000 else "+- inf"
 
@@ -61,8 +66,9 @@ class Display:
             self.stream.write(text + "\n")
         self.stream.flush()
 
-    def update(self, counters, selfplay: dict, learner: dict, loop_cfg, evaluation: dict | None = None) -> None:
-        """The live line; ``evaluation`` is the newest evaluation entry (its anchored Elo is shown)."""
+    def update(self, counters, selfplay: dict, learner, loop_cfg, evaluation: dict | None = None) -> None:
+        """The live line; ``selfplay`` the window's summary, ``learner`` the newest ``LearnerReport``
+        (or None), ``evaluation`` the newest evaluation entry (its anchored Elo is shown)."""
         if self.quiet:
             return
         elo = anchored_elo_text(evaluation)
@@ -71,17 +77,17 @@ class Display:
             f"gen {counters.generation} [{in_gen:4.0%}] | games {counters.games} "
             f"({_fmt(selfplay.get('games_per_hour'), '.0f')}/h) pos/s {_fmt(selfplay.get('positions_per_s'), '.0f')} "
             f"evals/s {_fmt(selfplay.get('evaluations_per_s'), '.0f')} len {_fmt(selfplay.get('game_length'), '.0f')} | "
-            f"loss {_fmt(learner.get('loss/total'))} pol {_fmt(learner.get('loss/policy'))} "
-            f"val {_fmt(learner.get('loss/value'))} | samples/pos {counters.samples_trained / max(counters.positions, 1):.2f}"
+            f"loss {_fmt(_metric(learner, 'loss/total'))} pol {_fmt(_metric(learner, 'loss/policy'))} "
+            f"val {_fmt(_metric(learner, 'loss/value'))} | samples/pos {counters.samples_trained / max(counters.positions, 1):.2f}"
             + (f" | {elo}" if elo is not None else "")
         )
         self._write(text, newline=False)
 
-    def generation(self, generation: int, counters, learner: dict, elapsed: float) -> None:
+    def generation(self, generation: int, counters, learner, elapsed: float) -> None:
         self._write(
             f"generation {generation} published after {elapsed / 60:.1f} min: games {counters.games}, positions "
-            f"{counters.positions}, samples trained {counters.samples_trained}, loss {_fmt(learner.get('loss/total'))}, "
-            f"policy top-1 {_fmt(learner.get('policy_top1'))}"
+            f"{counters.positions}, samples trained {counters.samples_trained}, loss {_fmt(_metric(learner, 'loss/total'))}, "
+            f"policy top-1 {_fmt(_metric(learner, 'policy_top1'))}"
         )
 
     def message(self, text: str) -> None:

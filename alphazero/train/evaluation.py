@@ -17,6 +17,7 @@ from pathlib import Path
 
 import ray
 
+from alphazero.arena.gate import gate, gating_sprt
 from alphazero.arena.match import GameSettings, MatchPlan, run_matches
 from alphazero.arena.players import parse_spec
 from alphazero.config.arena import ArenaConfig
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Evaluation:
+    """The result of one ``evaluate_generation`` task (the driver's message; ``to_dict`` is the
+    entry of ``arena/training_elo.json`` before the chained Elo is added)."""
+
     generation: int
     previous: int
     wins: int
@@ -121,7 +125,7 @@ def _player(name: str, run: RunDir, generation: int, visits: int):
 
 
 @ray.remote(num_cpus=0, max_retries=0)
-def evaluate_generation(run_root: str, config: RunConfig, generation: int, previous: int) -> dict:
+def evaluate_generation(run_root: str, config: RunConfig, generation: int, previous: int) -> Evaluation:
     """Matches of ``generation`` against ``previous`` and the anchor, resumable in ``arena/training``."""
     arena = config.arena
     run = RunDir(Path(run_root))
@@ -130,7 +134,7 @@ def evaluate_generation(run_root: str, config: RunConfig, generation: int, previ
     old = _player(f"gen{previous}", run, previous, visits)
     settings = GameSettings(config.board_size, config.rules, arena.max_moves, arena.opening_moves, arena.move_timeout_s)
     base = run.root / "arena" / "training"
-    sprt = arena.sprt() if arena.gating and arena.gating_method == "sprt" else None
+    sprt = gating_sprt(arena) if arena.gating and arena.gating_method == "sprt" else None
     plans = [MatchPlan(new, old, arena.games_vs_previous, base / f"{generation:06d}-vs-{previous:06d}", settings,
                        seed=generation, sprt=sprt)]
     anchor = parse_spec(arena.anchor)
@@ -142,25 +146,26 @@ def evaluate_generation(run_root: str, config: RunConfig, generation: int, previ
     elo_prev = vs_prev.elo() or (0.0, float("inf"))
     vs_anchor = summaries[1] if len(summaries) > 1 else None
     elo_anchor = vs_anchor.elo() if vs_anchor is not None else None
-    decision = arena.gate(vs_prev.wins, vs_prev.losses, vs_prev.draws) if arena.gating else "n/a"
+    decision = gate(arena, vs_prev.wins, vs_prev.losses, vs_prev.draws) if arena.gating else "n/a"
     if arena.gating and decision == "continue":
         decision = "reject"  # the match ended without the gate being passed
     return Evaluation(generation, previous, vs_prev.wins, vs_prev.losses, vs_prev.draws, elo_prev[0], elo_prev[1],
                       elo_anchor[0] if elo_anchor else None, elo_anchor[1] if elo_anchor else None, decision,
-                      anchor.name, *((vs_anchor.wins, vs_anchor.losses, vs_anchor.draws) if vs_anchor else (0, 0, 0))).to_dict()
+                      anchor.name, *((vs_anchor.wins, vs_anchor.losses, vs_anchor.draws) if vs_anchor else (0, 0, 0)))
 
 
 def elo_history_path(run: RunDir) -> Path:
     return run.root / "arena" / "training_elo.json"
 
 
-def record_and_plot(run: RunDir, result: dict) -> dict:
-    """Append ``result`` to the run's Elo history and redraw ``arena/training_elo.png``. The entry
+def record_and_plot(run: RunDir, evaluation: Evaluation) -> dict:
+    """Append ``evaluation`` to the run's Elo history and redraw ``arena/training_elo.png``. The entry
     adds the chained Elo ``elo_chain`` (through the matches vs the previous evaluated generation,
     generation 0 = 0 Elo) and ``ci_chain``, its 95% half-width: the links' half-widths combined
     as independent errors, so it only grows."""
     from alphazero.atomic_io import write_bytes_atomic
 
+    result = evaluation.to_dict()
     path = elo_history_path(run)
     history = json.loads(path.read_text()) if path.exists() else []
     history = [h for h in history if h["generation"] != result["generation"]]

@@ -29,8 +29,9 @@ from alphazero.config.base import ConfigError
 from alphazero.config.run import LoopConfig, RunConfig
 from alphazero.train.actors import LearnerActor, ReplayActor, SelfPlayActor, actor_name
 from alphazero.train.display import Display, evaluation_text
-from alphazero.train.evaluation import EvaluationState, evaluate_generation, record_and_plot, restore_evaluation_state
+from alphazero.train.evaluation import Evaluation, EvaluationState, evaluate_generation, record_and_plot, restore_evaluation_state
 from alphazero.train.inference import InferenceServer, server_clients
+from alphazero.train.messages import LearnerReport, SelfPlayResult
 from alphazero.train.metrics import MetricsLog, WandbMode
 from alphazero.train.run_dir import RunDir
 
@@ -97,18 +98,18 @@ class Window:
     eval_cache_lookups: int = 0
     eval_cache_hits: int = 0
 
-    def add(self, stats: dict, version: int) -> None:
-        self.games += stats["games"]
-        self.positions += stats["positions"]
-        self.evaluations += stats["evaluations"]
-        self.lengths += stats["lengths"]
-        self.resigned += stats["resigned"]
-        self.no_resign_checked += stats["no_resign_checked"]
-        self.false_positives += stats["resign_false_positives"]
-        self.black_wins += stats["black_wins"]
-        self.lags += [version - v for v in stats["record_versions"]]
-        self.eval_cache_lookups += stats.get("eval_cache_lookups", 0)
-        self.eval_cache_hits += stats.get("eval_cache_hits", 0)
+    def add(self, result: SelfPlayResult, version: int) -> None:
+        self.games += result.games
+        self.positions += result.positions
+        self.evaluations += result.evaluations
+        self.lengths += result.lengths
+        self.resigned += result.resigned
+        self.no_resign_checked += result.no_resign_checked
+        self.false_positives += result.resign_false_positives
+        self.black_wins += result.black_wins
+        self.lags += [version - v for v in result.record_versions]
+        self.eval_cache_lookups += result.eval_cache_lookups
+        self.eval_cache_hits += result.eval_cache_hits
 
     def summary(self) -> dict:
         dt = max(time.monotonic() - self.start, 1e-9)
@@ -145,23 +146,46 @@ class StopRequest:
         signal.signal(signal.SIGTERM, handler)
 
 
-def prepare_run_dir(run: RunDir, config: RunConfig | None, resume: bool) -> RunConfig:
-    """A new run writes ``config.json``; a resumed one reads it back (and must find it)."""
+def with_limits(config: RunConfig, max_generations: int | None = None,
+                time_limit_minutes: float | None = None) -> RunConfig:
+    """``config`` with the command line's stopping limits (None: as configured)."""
+    loop = config.loop
+    if max_generations is not None:
+        loop = replace(loop, max_generations=max_generations)
+    if time_limit_minutes is not None:
+        loop = replace(loop, time_limit_minutes=time_limit_minutes)
+    return replace(config, loop=loop)
+
+
+def _write_config(run: RunDir, config: RunConfig) -> None:
+    from alphazero.atomic_io import write_bytes_atomic
+
+    write_bytes_atomic(run.config_path, json.dumps(config.to_dict(), indent=1, sort_keys=True).encode())
+
+
+def prepare_run_dir(run: RunDir, config: RunConfig | None, resume: bool, max_generations: int | None = None,
+                    time_limit_minutes: float | None = None) -> RunConfig:
+    """The config this session runs, saved as ``config.json`` first: a new run writes its config
+    with the limits applied; a resumed one reads it back (and must find it), and a limit that
+    changes it is written back, so the file always holds the config that ran last."""
     if resume:
         if not run.config_path.exists():
             raise ConfigError(f"{run.root} is not a run directory (no config.json)")
         try:
-            saved = RunConfig.from_dict(json.loads(run.config_path.read_text()))
+            data = json.loads(run.config_path.read_text())
         except json.JSONDecodeError as e:
             raise ConfigError(f"{run.config_path} is not valid JSON: {e}") from None
-        return saved
+        saved = RunConfig.from_dict(data)
+        running = with_limits(saved, max_generations, time_limit_minutes)
+        if json.loads(json.dumps(running.to_dict())) != data:  # new limits, or an older version's fields upgraded
+            _write_config(run, running)
+        return running
     assert config is not None
     if run.config_path.exists():
         raise ConfigError(f"{run.root} already holds a run; use --resume {run.root} to continue it")
+    config = with_limits(config, max_generations, time_limit_minutes)
     run.create()
-    from alphazero.atomic_io import write_bytes_atomic
-
-    write_bytes_atomic(run.config_path, json.dumps(config.to_dict(), indent=1, sort_keys=True).encode())
+    _write_config(run, config)
     return config
 
 
@@ -262,13 +286,8 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
           time_limit_minutes: float | None = None) -> int:
     """Run (or resume) a training run until ``max_generations`` or the time limit; returns 0."""
     run = RunDir(Path(run_root))
-    config = prepare_run_dir(run, config, resume)
+    config = prepare_run_dir(run, config, resume, max_generations, time_limit_minutes)
     loop_cfg = config.loop
-    if max_generations is not None:
-        loop_cfg = replace(loop_cfg, max_generations=max_generations)
-    if time_limit_minutes is not None:
-        loop_cfg = replace(loop_cfg, time_limit_minutes=time_limit_minutes)
-    config = replace(config, loop=loop_cfg)
     run.create()
     saved = run.read_run_state() or {}
     counters = Counters(**{k: v for k, v in saved.items() if k in Counters.__dataclass_fields__})
@@ -430,11 +449,11 @@ class _Driver:
         self.candidates: dict = {}  # generation -> weights ref, waiting for the gate (gating only)
         self.latest_evaluation: dict | None = None  # the newest evaluation entry (its anchored Elo is displayed)
         self.window = Window()
-        self.last_learner: dict = {}
+        self.last_learner: LearnerReport | None = None
         self.batch = config.trainer.batch_size
         self.ratio = self.loop_cfg.samples_per_position
         self.train_task_samples = self.loop_cfg.train_steps_per_task * self.batch
-        self.min_positions = max(self.loop_cfg.min_positions, config.replay.min_positions)
+        self.min_positions = config.replay.min_positions
 
     # ---- balance ---------------------------------------------------------------------------------
     def owed(self) -> float:
@@ -532,7 +551,7 @@ class _Driver:
             if not self.done():
                 self.submit_selfplay(index)
             return
-        self.note_incarnation(index, stats["incarnation"])
+        self.note_incarnation(index, stats.incarnation)
         self.count(stats)
         self.window.add(stats, self.version)
         if self.done():
@@ -543,13 +562,13 @@ class _Driver:
             self.parked.append(index)
             self.parked_at[index] = time.monotonic()
 
-    def count(self, stats: dict) -> None:
+    def count(self, result: SelfPlayResult) -> None:
         """Positions and games stored, as the replay buffer counts them (each game once). Its running
         totals include every add before them, and tasks' results may arrive out of order (with
         several actors, a task that stored earlier can report later): the counters keep the largest
         total seen. Adding a task's own count on top of a newer total counted its games twice."""
-        self.c.positions = max(self.c.positions, stats["buffer_positions"])
-        self.c.games = max(self.c.games, stats["buffer_games"])
+        self.c.positions = max(self.c.positions, result.buffer_positions)
+        self.c.games = max(self.c.games, result.buffer_games)
 
     def note_incarnation(self, index: int, incarnation: str) -> None:
         """A new incarnation id means Ray restarted the actor (and retried its task transparently)."""
@@ -563,14 +582,13 @@ class _Driver:
         self.learner_pending = None
         if self.c.positions >= self.min_positions:
             self.learner_idle_since = time.monotonic()  # until the next submit_learner
-        result = ray.get(ref)
+        report: LearnerReport = ray.get(ref)
         trained = self.train_task_samples
         self.c.samples_trained += trained
         self.c.steps_since_publish += self.loop_cfg.train_steps_per_task
-        result["ratio_realised"] = self.c.samples_trained / max(self.c.positions, 1)
-        result["generation"] = self.c.generation
-        self.last_learner = result
-        self.metrics.log("learner", result, step=int(result.get("steps", 0)))
+        self.last_learner = report
+        self.metrics.log("learner", {**report.to_metrics(), "ratio_realised": self.c.samples_trained / max(self.c.positions, 1),
+                                     "generation": self.c.generation}, step=report.steps)
         if self.c.steps_since_publish >= self.loop_cfg.train_steps_per_generation:
             self.publish()
 
@@ -607,7 +625,7 @@ class _Driver:
     def on_evaluation(self, ref) -> None:
         generation = self.eval_pending.pop(ref)
         try:
-            result = ray.get(ref)
+            result: Evaluation = ray.get(ref)
         except (RayActorError, RayTaskError) as e:
             log.warning("evaluation of generation %d failed: %s", generation, str(e).splitlines()[0])
             self.candidates.pop(generation, None)
@@ -619,10 +637,10 @@ class _Driver:
         self.latest_evaluation = entry
         self.metrics.log("arena", entry)
         self.evaluation.pending.pop(generation, None)
-        self.evaluation.decisions[generation] = result["decision"]
+        self.evaluation.decisions[generation] = result.decision
         if self.config.arena.gating:
             weights_ref = self.candidates.pop(generation, None)
-            if result["decision"] == "accept" and generation > self.version:
+            if result.decision == "accept" and generation > self.version:
                 try:
                     if weights_ref is None:  # a candidate of an earlier session: its weights are on disk
                         weights_ref = ray.put(_checkpoint_weights(self.run, generation))
@@ -698,7 +716,7 @@ class _Driver:
                 index = self.selfplay_pending.pop(ref, None)
                 try:
                     stats = ray.get(ref)
-                    self.note_incarnation(index, stats["incarnation"])
+                    self.note_incarnation(index, stats.incarnation)
                     self.count(stats)
                 except (RayActorError, RayTaskError):
                     pass

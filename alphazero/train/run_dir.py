@@ -1,6 +1,7 @@
 """The run directory: where everything of one training run lives, and how it is found again.
 
-    <run>/config.json             resolved RunConfig (written once; a resume checks it)
+    <run>/config.json             the RunConfig that runs (overrides and limits applied; a resume with
+                                  new --max-generations / --time-limit rewrites it)
     <run>/state/run_state.json    counters of the driver (atomic JSON)
     <run>/state/evaluation.json   the evaluation chain and the gate: the generation self-play uses,
                                   decisions, matches still to play (atomic JSON)
@@ -10,7 +11,6 @@
     <run>/sgf/<gen>/              sample self-play games
     <run>/heldout/<gen>/          a few self-play records per generation, kept for the IDA meter
     <run>/metrics.jsonl           one JSON object per line, appended
-    <run>/logs/                   driver log
 """
 
 from __future__ import annotations
@@ -69,15 +69,11 @@ class RunDir:
     def metrics_path(self) -> Path:
         return self.root / "metrics.jsonl"
 
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
     def model_dir(self, generation: int) -> Path:
         return self.models / f"{generation:0{GENERATION_DIGITS}d}"
 
     def create(self) -> None:
-        for d in (self.root, self.state_dir, self.models, self.replay, self.sgf, self.heldout, self.logs):
+        for d in (self.root, self.state_dir, self.models, self.replay, self.sgf, self.heldout):
             d.mkdir(parents=True, exist_ok=True)
 
     def generations(self) -> list[int]:

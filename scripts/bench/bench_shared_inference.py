@@ -47,7 +47,7 @@ class BenchSelfPlay:
         records, stats = self.worker.run(version, weights, steps)
         self.finished_positions += sum(r.num_positions for r in records)
         in_progress = sum(len(log.planes) for log in self.worker.driver.logs)
-        return {"leaves": stats["evaluations"], "network_rows": stats["network_evaluations"],
+        return {"leaves": stats.evaluations, "network_rows": stats.network_evaluations,
                 "positions": self.finished_positions + in_progress, "games": len(records)}
 
 

@@ -12,15 +12,16 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # "benchlib" when run as a file or via importlib
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # the checkout: its tests' synthetic records
 
 from benchlib import pick_device, reference_tower, time_per_call  # noqa: E402
 
 from alphazero.config.network import network_preset  # noqa: E402
 from alphazero.config.trainer import ReplayConfig, TrainerConfig  # noqa: E402
-from alphazero.game_record import synthetic_record  # noqa: E402
 from alphazero.model import PolicyValueNet, count_parameters  # noqa: E402
 from go_engine import features  # noqa: E402
 from trainer.learner import Learner  # noqa: E402
+from tests.records import synthetic_record  # noqa: E402
 from trainer.replay_buffer import ReplayBuffer  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""ArenaConfig: documented fields, validation naming the field, schedule and gating decisions."""
+"""ArenaConfig: documented fields, validation naming the field, schedule; the gating decisions it configures."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from alphazero.arena.gate import gate
 from alphazero.config.arena import ArenaConfig
 from alphazero.config.base import ConfigError, field_docs
 
@@ -49,15 +50,15 @@ def test_schedule():
 
 def test_win_rate_gating_waits_for_all_games():
     config = ArenaConfig(gating=True, gating_method="win_rate", games_vs_previous=20, gating_win_rate=0.55)
-    assert config.gate(10, 0) == "continue"
-    assert config.gate(11, 9) == "accept"
-    assert config.gate(10, 9, 1) == "reject"  # 10.5 / 20 = 0.525
+    assert gate(config, 10, 0) == "continue"
+    assert gate(config, 11, 9) == "accept"
+    assert gate(config, 10, 9, 1) == "reject"  # 10.5 / 20 = 0.525
 
 
 def test_sprt_gating_stops_early_and_falls_back_to_the_win_rate():
     config = ArenaConfig(gating=True, gating_method="sprt", games_vs_previous=400)
-    assert config.gate(5, 5) == "continue"
-    assert config.gate(150, 100) == "accept"
-    assert config.gate(100, 150) == "reject"
+    assert gate(config, 5, 5) == "continue"
+    assert gate(config, 150, 100) == "accept"
+    assert gate(config, 100, 150) == "reject"
     capped = ArenaConfig(gating=True, gating_method="sprt", games_vs_previous=10)
-    assert capped.gate(6, 4) == "accept" and capped.gate(5, 5) == "reject"
+    assert gate(capped, 6, 4) == "accept" and gate(capped, 5, 5) == "reject"

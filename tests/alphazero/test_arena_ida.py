@@ -11,7 +11,7 @@ import pytest
 
 from alphazero.arena.ida_meter import Estimate, distillation_gap, fixed_point_reached, records_by_generation, summary_text, meter_rows
 from alphazero.arena.ratings import Rating
-from alphazero.game_record import synthetic_record
+from tests.records import synthetic_record
 
 N, HISTORY, T = 5, 2, 12
 

@@ -4,6 +4,7 @@ state and symmetries; new weights clear it; the table stays within its size."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from alphazero.evaluator import NetworkEvaluator
 from alphazero.gtp.server import serve
 from alphazero.model import PolicyValueNet
 from alphazero.train.loop import Window
+from alphazero.train.messages import SelfPlayResult
 from go_engine import ascii_board
 from go_engine import board as B
 from go_engine import features as F
@@ -327,19 +329,20 @@ def test_config_field_and_worker_stats():
     worker = SelfPlayWorker(config, 0)
     weights = {k: v.numpy() for k, v in network(config.history).state_dict().items()}
     _, stats = worker.run(1, weights, steps=40)
-    assert stats["eval_cache_lookups"] == stats["evaluations"] > 0
-    assert 0 < stats["eval_cache_hits"] < stats["evaluations"]
-    assert stats["network_evaluations"] == stats["evaluations"] - stats["eval_cache_hits"]
+    assert stats.eval_cache_lookups == stats.evaluations > 0
+    assert 0 < stats.eval_cache_hits < stats.evaluations
+    assert stats.network_evaluations == stats.evaluations - stats.eval_cache_hits
     assert worker.evaluator.num_entries > 0
     worker.set_weights(2, {k: v.numpy() for k, v in network(config.history, seed=3).state_dict().items()})
     assert worker.evaluator.num_entries == 0
     window = Window()
-    window.add({**stats, "games": 0, "positions": 0, "lengths": [], "resigned": 0, "no_resign_checked": 0,
-                "resign_false_positives": 0, "black_wins": 0, "record_versions": []}, 1)
-    assert window.summary()["eval_cache_hit_rate"] == stats["eval_cache_hits"] / stats["eval_cache_lookups"]
+    window.add(SelfPlayResult(**dataclasses.asdict(stats), games=0, positions=0, lengths=(), resigned=0,
+                              no_resign_checked=0, resign_false_positives=0, black_wins=0, record_versions=(),
+                              added=0, added_positions=0, buffer_games=0, buffer_positions=0), 1)
+    assert window.summary()["eval_cache_hit_rate"] == stats.eval_cache_hits / stats.eval_cache_lookups
     plain = SelfPlayWorker(PRESETS["tiny-cpu"], 0)
     _, stats = plain.run(1, weights, steps=5)
-    assert stats["eval_cache_lookups"] == 0 and stats["network_evaluations"] == stats["evaluations"]
+    assert stats.eval_cache_lookups == 0 and stats.network_evaluations == stats.evaluations
     assert Window().summary()["eval_cache_hit_rate"] is None
 
 

@@ -7,8 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from alphazero.game_record import GameRecord, GameRecordError, side_to_move_targets, synthetic_record
+from alphazero.game_record import GameRecord, GameRecordError, side_to_move_targets
 from go_engine.board import BLACK, WHITE
+from tests.records import synthetic_record
 
 
 def record(**changes) -> GameRecord:

@@ -31,7 +31,7 @@ def test_selfplay_in_bfloat16_on_the_cpu_plays_games():
     worker = SelfPlayWorker(config, 0, device="cpu")
     weights = {k: v.numpy() for k, v in PolicyValueNet(config.network, features.num_planes(config.history)).state_dict().items()}
     records, stats = worker.run(0, weights, 40)
-    assert records and stats["evaluations"] > 0
+    assert records and stats.evaluations > 0
     assert all(np.isfinite(r.final_score) for r in records)
 
 

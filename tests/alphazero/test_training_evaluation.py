@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import pickle
 from pathlib import Path
 
 import pytest
@@ -22,15 +23,15 @@ from tests.alphazero.tiny_checkpoint import make_checkpoint
 
 
 def evaluation(generation: int, previous: int, elo_anchor: float | None, ci_anchor: float | None,
-               anchor_score=(7, 3, 0)) -> dict:
+               anchor_score=(7, 3, 0)) -> Evaluation:
     return Evaluation(generation, previous, 6, 4, 0, 100.0, 80.0, elo_anchor, ci_anchor, "n/a",
-                      "gnugo-l1", *anchor_score).to_dict()
+                      "gnugo-l1", *anchor_score)
 
 
 def display_line(entry: dict | None) -> str:
     stream = io.StringIO()  # not a terminal: every update is a plain line
     display = Display(quiet=False, interval=1.0, stream=stream)
-    display.update(Counters(generation=31, games=500, positions=9000, samples_trained=50_000), {}, {}, LoopConfig(), entry)
+    display.update(Counters(generation=31, games=500, positions=9000, samples_trained=50_000), {}, None, LoopConfig(), entry)
     return stream.getvalue()
 
 
@@ -84,13 +85,14 @@ def test_a_real_evaluation_is_anchored_and_searches_like_self_play(tmp_path):
         make_checkpoint(run.model_dir(g), seed=g, generation=g, history=config.history, size=config.board_size,
                         network=config.network)
     result = evaluate_generation._function(str(run.root), config, 1, 0)  # the Ray task's body, in this process
-    assert result["anchor"] == "random"
-    assert result["anchor_wins"] + result["anchor_losses"] + result["anchor_draws"] == 2
-    assert result["wins"] + result["losses"] + result["draws"] == 2
-    assert math.isfinite(result["elo_vs_anchor"]) and 0 < result["ci_vs_anchor"] < math.inf
+    assert isinstance(result, Evaluation) and pickle.loads(pickle.dumps(result)) == result  # it crosses Ray
+    assert result.anchor == "random"
+    assert result.anchor_wins + result.anchor_losses + result.anchor_draws == 2
+    assert result.wins + result.losses + result.draws == 2
+    assert math.isfinite(result.elo_vs_anchor) and 0 < result.ci_vs_anchor < math.inf
     header = json.loads((run.root / "arena" / "training" / "000001-vs-anchor" / "match.json").read_text())
     played = SearchConfig.from_dict(header["a"]["search"])
     assert played.gumbel and played.simulations == config.search.simulations
     assert played.gumbel_considered == config.search.gumbel_considered and header["b"]["name"] == "random"
     entry = record_and_plot(run, result)
-    assert f"Elo vs random {result['elo_vs_anchor']:+.0f}" in display_line(entry)
+    assert f"Elo vs random {result.elo_vs_anchor:+.0f}" in display_line(entry)

@@ -15,11 +15,11 @@ import torch
 
 from alphazero.checkpoint import CheckpointMeta, save_checkpoint
 from alphazero.config.network import network_preset
-from alphazero.game_record import synthetic_record
 from alphazero.model import PolicyValueNet
 from go_engine import features
 from go_engine.rules import preset
 from go_engine.sgf import read_sgf
+from tests.records import synthetic_record
 
 ARENA = [sys.executable, "-m", "alphazero.cli", "arena"]
 
@@ -94,7 +94,9 @@ def test_gauntlet_with_ida_meter(tmp_path):
     ratings = json.loads((out / "ratings.json").read_text())["ratings"]
     assert {"raw-g0", "raw-g2", "mcts-g2", "random"} <= set(ratings)
     summary = (out / "ida_summary.txt").read_text()
-    assert "KL(search||net)" in summary and "fixed point" in summary
+    assert "KL(search||net)" in summary
+    # Three generations give at most two generation gains: the verdict cannot be a fixed point.
+    assert summary.splitlines()[-1].startswith("Not at a fixed point: not enough data: need 3 generation gains"), summary
     kl_lines = [line for line in summary.splitlines() if line.strip().startswith(("0 ", "1 ", "2 "))]
     assert len(kl_lines) >= 3 and all("+-" in line for line in kl_lines[-3:])
     assert (out / "elo.png").read_bytes()[:4] == b"\x89PNG"

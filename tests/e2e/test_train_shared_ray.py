@@ -32,7 +32,7 @@ TINY_NET = ["network.blocks=2", "network.channels=16", "network.global_pool_ever
 SCALED_DOWN = TINY_NET + [
     "search.simulations=4", "search.gumbel_considered=2", "selfplay.games_in_parallel=2", "selfplay.cheap_simulations=2",
     "selfplay.max_game_moves=10", "selfplay.resign_enabled=false", "trainer.batch_size=16", "trainer.warmup_steps=2",
-    "replay.min_positions=20", "replay.window_base=2000", "loop.min_positions=20", "loop.train_steps_per_generation=4",
+    "replay.min_positions=20", "replay.window_base=2000", "loop.train_steps_per_generation=4",
     "loop.train_steps_per_task=2", "loop.search_steps_per_task=2", "loop.ratio_slack_positions=200",
     "arena.every_generations=0", "loop.display_interval_s=1.0",
     "loop.device=cpu",  # the one override that moves inference and learning off the (declared) GPUs
@@ -131,7 +131,7 @@ DIRECTIONS = {
     "selfplay-too-fast": TINY + ["search.simulations=4", "search.gumbel_considered=2", "selfplay.cheap_simulations=2",
                                  "selfplay.games_in_parallel=4", "selfplay.max_game_moves=20",
                                  "loop.samples_per_position=16.0", "loop.ratio_slack_positions=0",
-                                 "loop.min_positions=20", "replay.min_positions=20", "loop.train_steps_per_generation=64"],
+                                 "replay.min_positions=20", "loop.train_steps_per_generation=64"],
 }
 
 

@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from alphazero.config.trainer import ReplayConfig
-from alphazero.game_record import synthetic_record
 from go_engine import symmetry
+from tests.records import synthetic_record
 from trainer.replay_buffer import ReplayBuffer
 
 N, HISTORY = 5, 2
@@ -83,7 +84,7 @@ WRITER = textwrap.dedent(
     import sys
     import numpy as np
     from alphazero.config.trainer import ReplayConfig
-    from alphazero.game_record import synthetic_record
+    from tests.records import synthetic_record
     from trainer.replay_buffer import ReplayBuffer
 
     buf = ReplayBuffer(sys.argv[1], ReplayConfig(max_size=100_000, min_positions=1), 5, 2)
@@ -97,7 +98,8 @@ WRITER = textwrap.dedent(
 
 
 def test_survives_sigkill_between_shard_writes(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])  # the checkout: tests.records imports
     acked = []
     try:
         for line in proc.stdout:

@@ -36,11 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_engine(args: argparse.Namespace, emit, log):
-    import numba
     import torch
 
     from alphazero.analysis.query import Defaults
     from alphazero.analysis.scheduler import AnalysisEngine
+    from go_engine import compiled
     from selfplay.evaluators import AreaScoreEvaluator, UniformEvaluator
 
     if args.visits < 1:
@@ -52,7 +52,7 @@ def build_engine(args: argparse.Namespace, emit, log):
         raise ValueError(f"--batch must be >= 1, got {args.batch}")
     threads = max(1, args.threads)
     torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    compiled.set_num_threads(threads)
     if args.checkpoint:
         from alphazero.evaluator import NetworkEvaluator
 

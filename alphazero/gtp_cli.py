@@ -64,17 +64,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_engine(args: argparse.Namespace):
-    import numba
     import torch
 
     from alphazero.gtp.engine import GtpEngine
     from alphazero.gtp.search_player import SearchPlayer
-    from go_engine import coords
+    from go_engine import compiled, coords
     from selfplay.evaluators import UniformEvaluator
 
     threads = max(1, args.threads)
     torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    compiled.set_num_threads(threads)
     if args.visits is not None and args.visits < 1:
         raise ValueError(f"--visits must be >= 1, got {args.visits}")
     if args.time_per_move is not None and not args.time_per_move > 0:

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from go_engine import coords
-from go_engine.compiled import row_kernel
+from go_engine.compiled import parallel_twins, parallel_worth_it, row_kernel
 from go_engine.rules import KoRule, Rules, SuicideRule
 
 EMPTY = 0
@@ -27,6 +26,8 @@ BLACK = 1
 WHITE = 2
 WALL = 3
 NO_POINT = -1  # sentinel for "no ko point" / "pass"
+NO_MOVE = -1  # last_move before the first move
+NO_CHAIN = -1  # an unused slot of ``_adjacent_chains``' heads
 
 # Move status codes returned by ``move_status_row``.
 LEGAL = 0
@@ -169,7 +170,7 @@ def state_for(rules: Rules, batch: int, n: int, history: int = 8) -> BoardState:
 def reset_row(s: BoardState, b: int) -> None:
     """Empty board, black to move (komi kept)."""
     P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
+    W = coords.stride_of(P)
     for p in range(P):
         r = p // W
         c = p % W
@@ -188,7 +189,7 @@ def reset_row(s: BoardState, b: int) -> None:
     s.seen[b, :] = 0
     s.done[b] = False
     s.resigned[b] = EMPTY
-    s.last_move[b] = -1
+    s.last_move[b] = NO_MOVE
     s.captured[b, 0] = 0
     s.captured[b, 1] = 0
     for k in range(s.history.shape[1]):
@@ -197,16 +198,12 @@ def reset_row(s: BoardState, b: int) -> None:
     _seen_insert(s, b, s.pos_hash[b])  # black to move: the same key under every ko rule
 
 
-@njit(cache=True, parallel=True)
 def _reset_all(s: BoardState) -> None:
     for b in prange(s.board.shape[0]):
         reset_row(s, b)
 
 
-@njit(cache=True)
-def _reset_all_serial(s: BoardState) -> None:
-    for b in range(s.board.shape[0]):
-        reset_row(s, b)
+_reset_all, _reset_all_serial = parallel_twins(_reset_all)
 
 
 def reset(state: BoardState) -> None:
@@ -270,21 +267,35 @@ def _rule_key(pos_hash: np.uint64, next_to_play: int, ko_rule: int) -> np.uint64
 
 
 @njit(cache=True, inline="always")
-def _seen_insert(s: BoardState, b: int, key: np.uint64) -> int:
-    """Add ``key`` to game ``b``'s superko set; returns the slot it took, or -1 if it was there
-    already. Linear probing: clearing the slots of the latest insertions, newest first
-    (``unsee_row``), restores the set exactly."""
+def _seen_probe(s: BoardState, b: int, key: np.uint64) -> int:
+    """The slot of game ``b``'s superko set holding ``key``, else the empty slot where it would go;
+    -1 if neither (a full set: a state too small for its game, which must not hang). Linear
+    probing: clearing the slots of the latest insertions, newest first (``unsee_row``), restores
+    the set exactly."""
     mask = s.seen.shape[1] - 1
     i = np.int64(key & np.uint64(mask))
-    for _ in range(mask + 1):  # bounded: a full table (a state too small for its game) must not hang
+    for _ in range(mask + 1):
         k = s.seen[b, i]
-        if k == 0:
-            s.seen[b, i] = key
+        if k == 0 or k == key:
             return i
-        if k == key:
-            return -1
         i = (i + 1) & mask
     return -1
+
+
+@njit(cache=True, inline="always")
+def _seen_insert(s: BoardState, b: int, key: np.uint64) -> int:
+    """Add ``key`` to game ``b``'s superko set; returns the slot it took, or -1 if it was there already."""
+    i = _seen_probe(s, b, key)
+    if i < 0 or s.seen[b, i] != 0:
+        return -1
+    s.seen[b, i] = key
+    return i
+
+
+@njit(cache=True, inline="always")
+def _seen_contains(s: BoardState, b: int, key: np.uint64) -> bool:
+    i = _seen_probe(s, b, key)
+    return i >= 0 and s.seen[b, i] == key
 
 
 @row_kernel
@@ -303,6 +314,43 @@ def _rebuild_seen_row(s: BoardState, b: int, ko_rule: int) -> None:
     _seen_insert(s, b, _rule_key(s.pos_hash[b], s.to_play[b], ko_rule))
 
 
+# ---- neighbours and chains -----------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _has_empty_neighbour(s: BoardState, b: int, p: int, W: int) -> bool:
+    return s.board[b, p - W] == EMPTY or s.board[b, p - 1] == EMPTY or s.board[b, p + 1] == EMPTY or s.board[b, p + W] == EMPTY
+
+
+@njit(cache=True, inline="always")
+def _adjacent_chains(s: BoardState, b: int, p: int, W: int):
+    """``(heads, empty)``: the heads of the distinct chains with a stone next to point ``p`` (a
+    4-tuple in neighbour order, NO_CHAIN after the last) and the number of empty neighbours. In
+    scalars, so a move allocates nothing."""
+    h0 = NO_CHAIN
+    h1 = NO_CHAIN
+    h2 = NO_CHAIN
+    h3 = NO_CHAIN
+    empty = 0
+    for d in range(4):
+        q = coords.neighbour(p, d, W)
+        c = s.board[b, q]
+        if c == EMPTY:
+            empty += 1
+        elif c != WALL:
+            h = np.int64(s.chain_head[b, q])
+            if h != h0 and h != h1 and h != h2:
+                if h0 == NO_CHAIN:
+                    h0 = h
+                elif h1 == NO_CHAIN:
+                    h1 = h
+                elif h2 == NO_CHAIN:
+                    h2 = h
+                else:
+                    h3 = h
+    return (h0, h1, h2, h3), empty
+
+
 # ---- legality ------------------------------------------------------------------------------------
 
 
@@ -316,8 +364,7 @@ def move_status_row(s: BoardState, b: int, p: int, ko_rule: int, suicide_rule: i
         return LEGAL
     if s.board[b, p] != EMPTY:
         return OCCUPIED  # walls included: only on-board points map to actions
-    W = int(np.sqrt(s.board.shape[1]) + 0.5)
-    a = (p // W - 1) * (W - 2) + p % W - 1
+    a = coords.point_action(p, coords.stride_of(s.board.shape[1]) - 2)
     return scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None)
 
 
@@ -331,91 +378,54 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
     call for a single point costs a few nanoseconds). Most empty points are decided by the fast
     path: a neighbouring empty point rules out suicide, and a point no stone has stood on since
     the superko set started (``ever_occupied``) cannot recreate a position in it."""
-    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    W = coords.stride_of(s.board.shape[1])
     n = W - 2
     me = s.to_play[b]
     opp = 3 - me
-    mask = s.seen.shape[1] - 1
     status = LEGAL
     for a in range(a_begin, a_end):
-        p = (a // n + 1) * W + a % n + 1
+        p = coords.action_point(a, n)
         status = LEGAL
         if s.board[b, p] != EMPTY:
             status = OCCUPIED
-        elif (s.board[b, p - W] == EMPTY or s.board[b, p - 1] == EMPTY or s.board[b, p + 1] == EMPTY or s.board[b, p + W] == EMPTY) and (
-            p != s.ko_point[b] if ko_rule == KO_SIMPLE else not s.ever_occupied[b, p]
-        ):
+        elif _has_empty_neighbour(s, b, p, W) and (p != s.ko_point[b] if ko_rule == KO_SIMPLE else not s.ever_occupied[b, p]):
             # The common case, decided without the chains: a move next to an empty point is no
             # suicide, and one on a point where no stone stood cannot repeat a position.
             status = LEGAL
         else:
-            has_liberty = False
-            own_neighbor = False
-            # The distinct chains the move removes (at most 4) are held in scalars h0..h2 (the
-            # fourth needs no duplicate check), not an array: no allocation per point.
-            h0 = -1
-            h1 = -1
-            h2 = -1
-            nheads = 0
+            heads, empty = _adjacent_chains(s, b, p, W)
+            has_liberty = empty > 0
+            own_neighbour = False
+            captures = False
             new_hash = s.pos_hash[b] ^ ZOBRIST[me, p]
-            for d in range(4):
-                q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-                c = s.board[b, q]
-                if c == EMPTY:
-                    has_liberty = True
-                elif c == me:
-                    own_neighbor = True
-                    if s.chain_libs[b, s.chain_head[b, q]] > 1:
+            for h in heads:
+                if h == NO_CHAIN:
+                    break
+                if s.board[b, h] == me:
+                    own_neighbour = True
+                    if s.chain_libs[b, h] > 1:
                         has_liberty = True
-                elif c == opp:
-                    h = np.int64(s.chain_head[b, q])
-                    if s.chain_libs[b, h] == 1 and h != h0 and h != h1 and h != h2:
-                        if nheads == 0:
-                            h0 = h
-                        elif nheads == 1:
-                            h1 = h
-                        else:
-                            h2 = h
-                        nheads += 1
-                        new_hash ^= s.chain_hash[b, h]
+                elif s.chain_libs[b, h] == 1:  # an opponent chain the move removes
+                    captures = True
+                    new_hash ^= s.chain_hash[b, h]
             self_capture = False
-            if not has_liberty and nheads == 0:
+            if not has_liberty and not captures:
                 self_capture = True
-                if suicide_rule != SUICIDE_ALLOWED or not own_neighbor:
+                if suicide_rule != SUICIDE_ALLOWED or not own_neighbour:
                     # Single-stone suicide is never legal; multi-stone suicide only when allowed.
                     status = SUICIDE
                 else:
                     # The stone and every adjacent own chain are removed.
                     new_hash = s.pos_hash[b]
-                    for d in range(4):
-                        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-                        if s.board[b, q] == me:
-                            h = np.int64(s.chain_head[b, q])
-                            if h != h0 and h != h1 and h != h2:
-                                if nheads == 0:
-                                    h0 = h
-                                elif nheads == 1:
-                                    h1 = h
-                                else:
-                                    h2 = h
-                                nheads += 1
-                                new_hash ^= s.chain_hash[b, h]
+                    for h in heads:
+                        if h != NO_CHAIN and s.board[b, h] == me:
+                            new_hash ^= s.chain_hash[b, h]
             if status == LEGAL:
                 if ko_rule == KO_SIMPLE:
                     if p == s.ko_point[b]:
                         status = KO_FORBIDDEN
-                elif self_capture or s.ever_occupied[b, p]:
-                    # Superko: is the resulting position (key) in the seen set (_seen_insert's probe)?
-                    key = _rule_key(new_hash, opp, ko_rule)
-                    i = np.int64(key & np.uint64(mask))
-                    for _ in range(mask + 1):
-                        k = s.seen[b, i]
-                        if k == 0:
-                            break
-                        if k == key:
-                            status = KO_FORBIDDEN
-                            break
-                        i = (i + 1) & mask
+                elif (self_capture or s.ever_occupied[b, p]) and _seen_contains(s, b, _rule_key(new_hash, opp, ko_rule)):
+                    status = KO_FORBIDDEN  # superko: the resulting position is in the seen set
         if legal is not None:
             legal[a] = status == LEGAL
         if ko_plane is not None and status == KO_FORBIDDEN:
@@ -426,7 +436,7 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
 @row_kernel
 def legal_row(s: BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.ndarray) -> int:
     """Fill ``out`` ([A] bool, pass last) with the legal moves of game ``b``; return how many."""
-    n = int(np.sqrt(s.board.shape[1]) + 0.5) - 2
+    n = coords.stride_of(s.board.shape[1]) - 2
     if s.done[b]:
         out[:] = False
         return 0
@@ -438,16 +448,12 @@ def legal_row(s: BoardState, b: int, ko_rule: int, suicide_rule: int, out: np.nd
     return count
 
 
-@njit(cache=True, parallel=True)
 def _legal_all(s: BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
         legal_row(s, b, ko_rule, suicide_rule, out[b])
 
 
-@njit(cache=True)
-def _legal_all_serial(s: BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
-    for b in range(s.board.shape[0]):
-        legal_row(s, b, ko_rule, suicide_rule, out[b])
+_legal_all, _legal_all_serial = parallel_twins(_legal_all)
 
 
 def legal_mask(state: BoardState, rules: Rules) -> np.ndarray:
@@ -464,7 +470,7 @@ def legal_mask(state: BoardState, rules: Rules) -> np.ndarray:
 @njit(cache=True, inline="always")
 def _is_liberty_of(s: BoardState, b: int, q: int, head: int, W: int) -> bool:
     for d in range(4):
-        r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
+        r = coords.neighbour(q, d, W)
         if s.board[b, r] != EMPTY and s.board[b, r] != WALL and s.chain_head[b, r] == head:
             return True
     return False
@@ -479,7 +485,7 @@ def _merge_chains(s: BoardState, b: int, keep: int, other: int, W: int) -> int:
     q = other
     while True:
         for d in range(4):
-            r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
+            r = coords.neighbour(q, d, W)
             if s.board[b, r] == EMPTY and not _is_liberty_of(s, b, r, keep, W):
                 new_libs += 1
         s.chain_head[b, q] = keep
@@ -509,23 +515,10 @@ def _remove_chain(s: BoardState, b: int, head: int, W: int) -> int:
             break
     q = head
     while True:
-        # Distinct adjacent chains of this freed point in scalars (no allocation per move).
-        h0 = -1
-        h1 = -1
-        h2 = -1
-        for d in range(4):
-            r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
-            c = s.board[b, r]
-            if c != EMPTY and c != WALL:
-                h = np.int64(s.chain_head[b, r])
-                if h != h0 and h != h1 and h != h2:
-                    if h0 < 0:
-                        h0 = h
-                    elif h1 < 0:
-                        h1 = h
-                    else:
-                        h2 = h
-                    s.chain_libs[b, h] += 1
+        heads, _ = _adjacent_chains(s, b, q, W)
+        for h in heads:
+            if h != NO_CHAIN:
+                s.chain_libs[b, h] += 1
         q = s.chain_next[b, q]
         if q == head:
             break
@@ -552,7 +545,7 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
     own suicide), counting the removed stones in ``captured``. Does not touch the side to move, ko
     point or history. Returns the number of opponent stones captured, and, as a side effect, leaves
     the ko point unset."""
-    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    W = coords.stride_of(s.board.shape[1])
     opp = 3 - color
     s.board[b, p] = color
     s.ever_occupied[b, p] = True
@@ -561,41 +554,18 @@ def place_stone_row(s: BoardState, b: int, p: int, color: int) -> int:
     s.chain_size[b, p] = 1
     s.chain_hash[b, p] = ZOBRIST[color, p]
     s.pos_hash[b] ^= ZOBRIST[color, p]
-    libs = 0
-    # Distinct adjacent chains (at most 4) in scalars h0..h3, in neighbour order: no allocation per move.
-    h0 = -1
-    h1 = -1
-    h2 = -1
-    h3 = -1
-    nheads = 0
-    for d in range(4):
-        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-        c = s.board[b, q]
-        if c == EMPTY:
-            libs += 1
-        elif c != WALL:
-            h = np.int64(s.chain_head[b, q])
-            if h != h0 and h != h1 and h != h2:
-                if nheads == 0:
-                    h0 = h
-                elif nheads == 1:
-                    h1 = h
-                elif nheads == 2:
-                    h2 = h
-                else:
-                    h3 = h
-                nheads += 1
-                s.chain_libs[b, h] -= 1  # p was one liberty of every distinct adjacent chain
+    heads, libs = _adjacent_chains(s, b, p, W)
+    for h in heads:
+        if h != NO_CHAIN:
+            s.chain_libs[b, h] -= 1  # p was one liberty of every distinct adjacent chain
     s.chain_libs[b, p] = libs
     head = p
-    for i in range(nheads):
-        h = h0 if i == 0 else (h1 if i == 1 else (h2 if i == 2 else h3))
-        if s.board[b, h] == color:
+    for h in heads:
+        if h != NO_CHAIN and s.board[b, h] == color:
             head = _merge_chains(s, b, head, h, W)
     captured = 0
-    for i in range(nheads):
-        h = h0 if i == 0 else (h1 if i == 1 else (h2 if i == 2 else h3))
-        if s.board[b, h] == opp and s.chain_libs[b, h] == 0:
+    for h in heads:
+        if h != NO_CHAIN and s.board[b, h] == opp and s.chain_libs[b, h] == 0:
             captured += _remove_chain(s, b, h, W)
     if captured > 0:
         s.captured[b, opp - 1] += captured
@@ -609,13 +579,12 @@ def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves
     """Play the side to move at point ``p`` (``NO_POINT`` passes). The move must be legal.
     Returns the superko-set slot the new position took (-1: it was there already), for ``unsee_row``."""
     me = s.to_play[b]
-    P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
+    W = coords.stride_of(s.board.shape[1])
     n = W - 2
     if p == NO_POINT:
         s.passes[b] += 1
         s.ko_point[b] = NO_POINT
-        s.last_move[b] = n * n
+        s.last_move[b] = n * n  # the pass action
     else:
         s.passes[b] = 0
         captured = place_stone_row(s, b, p, me)
@@ -625,10 +594,10 @@ def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves
             if s.chain_size[b, h] == 1 and s.chain_libs[b, h] == 1:
                 # The single captured stone left the only liberty: that point is the ko.
                 for d in range(4):
-                    q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+                    q = coords.neighbour(p, d, W)
                     if s.board[b, q] == EMPTY:
                         s.ko_point[b] = q
-        s.last_move[b] = ((p // W) - 1) * n + (p % W) - 1
+        s.last_move[b] = coords.point_action(p, n)
     s.to_play[b] = 3 - me
     return _record_position(s, b, ko_rule, max_moves)
 
@@ -636,21 +605,18 @@ def play_row_assume_legal(s: BoardState, b: int, p: int, ko_rule: int, max_moves
 @row_kernel
 def play_action_row(s: BoardState, b: int, a: int, ko_rule: int, suicide_rule: int, max_moves: int) -> bool:
     """Play action ``a`` if legal and return True; leave the game unchanged and return False if not."""
-    P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
-    n = W - 2
+    n = coords.stride_of(s.board.shape[1]) - 2
     if a < 0 or a > n * n:
         return False
     if s.done[b]:
         return False
-    p = NO_POINT if a == n * n else (a // n + 1) * W + a % n + 1
+    p = coords.move_point(a, n)
     if p != NO_POINT and scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None) != LEGAL:
         return False
     play_row_assume_legal(s, b, p, ko_rule, max_moves)
     return True
 
 
-@njit(cache=True, parallel=True)
 def _play_all(s: BoardState, actions: np.ndarray, ko_rule: int, suicide_rule: int, max_moves: int, ok: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
         if actions[b] >= 0:
@@ -659,13 +625,7 @@ def _play_all(s: BoardState, actions: np.ndarray, ko_rule: int, suicide_rule: in
             ok[b] = True
 
 
-@njit(cache=True)
-def _play_all_serial(s: BoardState, actions: np.ndarray, ko_rule: int, suicide_rule: int, max_moves: int, ok: np.ndarray) -> None:
-    for b in range(s.board.shape[0]):
-        if actions[b] >= 0:
-            ok[b] = play_action_row(s, b, actions[b], ko_rule, suicide_rule, max_moves)
-        else:
-            ok[b] = True
+_play_all, _play_all_serial = parallel_twins(_play_all)
 
 
 def play(state: BoardState, actions, rules: Rules) -> np.ndarray:
@@ -691,13 +651,12 @@ def setup_stones_row(s: BoardState, b: int, actions: np.ndarray, colors: np.ndar
     """Add stones (handicap, SGF AB/AW) to game ``b``; False if a point is occupied or any chain
     would be left without a liberty. The superko history restarts from the resulting position."""
     P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
-    n = W - 2
+    n = coords.stride_of(P) - 2
     for i in range(actions.shape[0]):
         a = actions[i]
         if a < 0 or a >= n * n:
             return False
-        p = (a // n + 1) * W + a % n + 1
+        p = coords.action_point(a, n)
         if s.board[b, p] != EMPTY:
             return False
         # A setup stone that captures or has no liberty would silently change the drawn position.
@@ -788,16 +747,12 @@ def _score_row(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray, scor
     score[b] = total - s.komi[b]
 
 
-@njit(cache=True, parallel=True)
 def _score_all(s: BoardState, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
         _score_row(s, b, owner[b], queue[b], score)
 
 
-@njit(cache=True)
-def _score_all_serial(s: BoardState, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
-    for b in range(s.board.shape[0]):
-        _score_row(s, b, owner[b], queue[b], score)
+_score_all, _score_all_serial = parallel_twins(_score_all)
 
 
 def score(state: BoardState) -> tuple[np.ndarray, np.ndarray]:
@@ -836,17 +791,15 @@ def _splitmix(x: np.uint64) -> np.uint64:
 def is_own_eye_row(s: BoardState, b: int, p: int, color: int) -> bool:
     """A simple eye: every neighbour is ``color`` (or wall) and at most one diagonal (none on the
     edge) is the opponent's. Random players never fill these, so random games end."""
-    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    W = coords.stride_of(s.board.shape[1])
     for d in range(4):
-        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-        c = s.board[b, q]
+        c = s.board[b, coords.neighbour(p, d, W)]
         if c != color and c != WALL:
             return False
     bad = 0
     edge = False
     for d in range(4):
-        q = p - W - 1 if d == 0 else (p - W + 1 if d == 1 else (p + W - 1 if d == 2 else p + W + 1))
-        c = s.board[b, q]
+        c = s.board[b, coords.diagonal(p, d, W)]
         if c == WALL:
             edge = True
         elif c == 3 - color:
@@ -856,6 +809,7 @@ def is_own_eye_row(s: BoardState, b: int, p: int, color: int) -> bool:
 
 # Uniform draws over all actions tried before the exact candidate scan (see ``random_game_row``).
 REJECTION_TRIES = 16
+ROW_SEED_PRIME = 0x100000001B3  # row b's random game is seeded with splitmix(seed * this + b)
 
 
 @njit(cache=True)
@@ -868,9 +822,7 @@ def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicid
     allowed one (uniform over the allowed moves, without listing them); only when all fail does it
     list the empty points and draw from them without replacement. Each phase picks uniformly among
     the allowed moves, so their mixture does too."""
-    P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
-    n = W - 2
+    n = coords.stride_of(s.board.shape[1]) - 2
     cand = np.empty(n * n + 1, np.int32)
     rng = seed
     played = 0
@@ -889,7 +841,7 @@ def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicid
                 if m < 0:
                     m = 0
                     for e in range(draw_from):
-                        if e == n * n or s.board[b, (e // n + 1) * W + e % n + 1] == EMPTY:
+                        if e == n * n or s.board[b, coords.action_point(e, n)] == EMPTY:
                             cand[m] = e
                             m += 1
                 if m == 0:
@@ -902,7 +854,7 @@ def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicid
                 cand[i] = cand[m]
             if a == n * n:
                 break  # pass: always legal while the game goes on
-            p = (a // n + 1) * W + a % n + 1
+            p = coords.action_point(a, n)
             if s.board[b, p] == EMPTY and (not avoid_eyes or not is_own_eye_row(s, b, p, me)) and scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None) == LEGAL:
                 chosen = p
                 break
@@ -911,18 +863,13 @@ def random_game_row(s: BoardState, b: int, seed: np.uint64, ko_rule: int, suicid
     return played
 
 
-@njit(cache=True, parallel=True)
 def _random_games_all(s: BoardState, seed: int, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool, lengths: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
-        row_seed = _splitmix(np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(b))
+        row_seed = _splitmix(np.uint64(seed) * np.uint64(ROW_SEED_PRIME) + np.uint64(b))
         lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes, REJECTION_TRIES)
 
 
-@njit(cache=True)
-def _random_games_all_serial(s: BoardState, seed: int, ko_rule: int, suicide_rule: int, max_moves: int, avoid_eyes: bool, lengths: np.ndarray) -> None:
-    for b in range(s.board.shape[0]):
-        row_seed = _splitmix(np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(b))
-        lengths[b] = random_game_row(s, b, row_seed, ko_rule, suicide_rule, max_moves, avoid_eyes, REJECTION_TRIES)
+_random_games_all, _random_games_all_serial = parallel_twins(_random_games_all)
 
 
 def play_random_games(state: BoardState, rules: Rules, seed: int, avoid_eyes: bool = True, max_moves: int | None = None) -> np.ndarray:
@@ -934,13 +881,3 @@ def play_random_games(state: BoardState, rules: Rules, seed: int, avoid_eyes: bo
     (_random_games_all if parallel_worth_it(state.batch_size, 4) else _random_games_all_serial)(state, int(seed) & 0x7FFFFFFFFFFFFFFF, int(rules.ko), int(rules.suicide), cap, avoid_eyes, lengths)
     return lengths
 
-
-def parallel_worth_it(batch: int, min_batch: int) -> bool:
-    """Whether a batched kernel should run its parallel twin: waking threads costs far more than
-    a few rows of work (milliseconds on a loaded machine), so small batches run serially."""
-    return batch >= min_batch and numba.get_num_threads() > 1
-
-
-def set_num_threads(k: int) -> None:
-    """Threads used by the parallel kernels (at most numba's NUMBA_NUM_THREADS)."""
-    numba.set_num_threads(max(1, min(k, numba.config.NUMBA_NUM_THREADS)))

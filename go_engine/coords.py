@@ -14,12 +14,15 @@ Glossary, for a square board of side ``n`` (2 <= n <= 19):
 - **SGF point**: ``"dd"``; column letter then row letter, both from ``a`` at the top-left.
   A pass is ``""`` (written) and also ``"tt"`` on boards up to 19x19 (read).
 
-Conversions are named ``x_to_y``; invalid input raises ``ValueError`` naming what is wrong.
+Conversions are named ``x_to_y``; invalid input raises ``ValueError`` naming what is wrong. The
+compiled kernels use the unchecked twins at the end (``neighbour``, ``action_point``, ...), which
+numba inlines into them.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 MIN_SIZE = 2
 MAX_SIZE = 19
@@ -142,3 +145,42 @@ def action_to_sgf(a: int, n: int) -> str:
         return ""
     row, col = rc
     return SGF_LETTERS[col] + SGF_LETTERS[row]
+
+
+# ---- the same arithmetic inside compiled kernels: unchecked, inlined into the caller ------------
+
+
+@njit(cache=True, inline="always")
+def stride_of(P: int) -> int:
+    """Row stride ``W`` of a padded board of ``P`` points (what a kernel reads off an array's shape)."""
+    return int(np.sqrt(P) + 0.5)
+
+
+@njit(cache=True, inline="always")
+def neighbour(p: int, d: int, W: int) -> int:
+    """Neighbour ``d`` (0 up, 1 left, 2 right, 3 down) of point ``p`` on a board of stride ``W``."""
+    return p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+
+
+@njit(cache=True, inline="always")
+def diagonal(p: int, d: int, W: int) -> int:
+    """Diagonal neighbour ``d`` (0 up-left, 1 up-right, 2 down-left, 3 down-right) of point ``p``."""
+    return p - W - 1 if d == 0 else (p - W + 1 if d == 1 else (p + W - 1 if d == 2 else p + W + 1))
+
+
+@njit(cache=True, inline="always")
+def action_point(a: int, n: int) -> int:
+    """Padded point of board action ``a`` (not pass)."""
+    return (a // n + 1) * (n + 2) + a % n + 1
+
+
+@njit(cache=True, inline="always")
+def move_point(a: int, n: int) -> int:
+    """Padded point of action ``a``, ``-1`` (the engine's NO_POINT) for pass."""
+    return -1 if a == n * n else action_point(a, n)
+
+
+@njit(cache=True, inline="always")
+def point_action(p: int, n: int) -> int:
+    """Board action of on-board point ``p``."""
+    return (p // (n + 2) - 1) * n + p % (n + 2) - 1

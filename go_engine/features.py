@@ -24,10 +24,10 @@ binary planes bit-packed, the komi plane as one scalar per position.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from go_engine import board as B
-from go_engine.compiled import row_kernel
+from go_engine.compiled import parallel_twins, parallel_worth_it, row_kernel
 from go_engine.rules import Rules
 
 FEATURE_VERSION = 1
@@ -86,7 +86,7 @@ def encode_legal_row_newest(s: B.BoardState, b: int, ko_rule: int, suicide_rule:
     superko = 1.0 if ko_rule != B.KO_SIMPLE else 0.0
     situational = 1.0 if ko_rule == B.KO_SITUATIONAL else 0.0
     suicide = 1.0 if suicide_rule == B.SUICIDE_ALLOWED else 0.0
-    komi = s.komi[b] / 15.0
+    komi = s.komi[b] / KOMI_SCALE
     if me == B.BLACK:
         komi = -komi
     for r in range(n):
@@ -119,16 +119,12 @@ def encode_legal_row_newest(s: B.BoardState, b: int, ko_rule: int, suicide_rule:
     return count
 
 
-@njit(cache=True, parallel=True)
 def _encode_all(s: B.BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
         encode_legal_row(s, b, ko_rule, suicide_rule, out[b], None)
 
 
-@njit(cache=True)
-def _encode_all_serial(s: B.BoardState, ko_rule: int, suicide_rule: int, out: np.ndarray) -> None:
-    for b in range(s.board.shape[0]):
-        encode_legal_row(s, b, ko_rule, suicide_rule, out[b], None)
+_encode_all, _encode_all_serial = parallel_twins(_encode_all)
 
 
 def encode(state: B.BoardState, rules: Rules, history: int | None = None) -> np.ndarray:
@@ -138,7 +134,7 @@ def encode(state: B.BoardState, rules: Rules, history: int | None = None) -> np.
         raise ValueError(f"history {k} must be in [1, {state.history.shape[1]}] (the state's history)")
     n = state.size
     out = np.zeros((state.batch_size, num_planes(k), n, n), np.float32)
-    (_encode_all if B.parallel_worth_it(state.batch_size, 32) else _encode_all_serial)(state, int(rules.ko), int(rules.suicide), out)
+    (_encode_all if parallel_worth_it(state.batch_size, 32) else _encode_all_serial)(state, int(rules.ko), int(rules.suicide), out)
     return out
 
 

@@ -6,7 +6,6 @@ import functools
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -291,25 +290,6 @@ def to_sgf_bytes(game: SgfGame) -> bytes:
         # action_to_sgf gives "" for a pass; sgfmill's set_move would write "tt".
         node.set_raw(COLOUR_LETTERS[colour], coords.action_to_sgf(action, n).encode())
     return out.serialise()
-
-
-def write_sgf(path: str | os.PathLike, game: SgfGame) -> None:
-    """Write the record atomically (temp file in the same folder, then ``os.replace``)."""
-    data = to_sgf_bytes(game)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # ---- reading -----------------------------------------------------------------------------------

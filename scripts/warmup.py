@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-# Batches on both sides of the parallel threshold (go_engine.board.parallel_worth_it).
+# Batches on both sides of the parallel threshold (go_engine.compiled.parallel_worth_it).
 BATCHES = (2, 64)
 
 
@@ -19,7 +19,7 @@ def warm() -> list[str]:
     import numba
 
     from alphazero.config.search import SearchConfig, SelfPlayConfig
-    from go_engine import board, features
+    from go_engine import board, compiled, features
     from go_engine.rules import preset
     from selfplay.evaluators import UniformEvaluator
     from selfplay.game_driver import SelfPlayDriver
@@ -28,7 +28,7 @@ def warm() -> list[str]:
     # The parallel twins run only with more than one thread: compile them whatever thread count
     # the caller left (a test, a worker clamped to one core), then put it back.
     previous = numba.get_num_threads()
-    board.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    compiled.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     try:
         for b in BATCHES:
             s = board.state_for(rules, b, 9)

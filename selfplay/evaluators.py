@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from go_engine.features import KOMI_SCALE
+
 ILLEGAL_LOGIT = -1e9  # as alphazero.evaluator: finite, so no NaN arises from masked softmaxes
 
 
@@ -118,7 +120,7 @@ def _area_values(planes: np.ndarray, scale: float, out: np.ndarray, margins: np.
     for b in prange(nb):
         region = np.empty(n * n, np.int32)
         stack = np.empty(n * n, np.int32)
-        margin = _area_margin(planes[b, 0], planes[b, k], region, stack) + 15.0 * planes[b, C - 1, 0, 0]
+        margin = _area_margin(planes[b, 0], planes[b, k], region, stack) + KOMI_SCALE * planes[b, C - 1, 0, 0]
         margins[b] = margin
         out[b] = np.tanh(margin / scale) if scale > 0 else (1.0 if margin > 0 else (-1.0 if margin < 0 else 0.0))
 

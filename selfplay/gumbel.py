@@ -1,6 +1,9 @@
-"""Gumbel root search pieces (Danihelka et al. 2022, as in mctx): the sequential-halving schedule
-(read from the root's visit counts, so a reused root works), completed Q-values by the mixed value
-approximation, sigma(q), and the improved policy."""
+"""Gumbel MuZero's search (Danihelka et al. 2022, as in mctx), all of it: the sequential-halving
+schedule (read from the root's visit counts, so a reused root works), completed Q-values by the
+mixed value approximation, sigma(q) and the improved policy; the selection kernels at the root and
+below it (``root_action``, ``interior_action``), and after a search the move played
+(``chosen_action``) and the policy target (``policy_target``). ``selfplay.mcts`` only dispatches
+here when a row searches with Gumbel."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ import math
 import numpy as np
 
 from go_engine.compiled import row_kernel
-from selfplay.tree import ILLEGAL, ROOT, Tree
+from selfplay.tree import ILLEGAL, ROOT, Tree, child_visits, children_visits
 
 TINY_PRIOR = 1e-30  # floor of a prior before taking its log (a legal move never gets -inf)
+MIN_Q_SPAN = 1e-8  # floor of max Q - min Q when sigma rescales completed Q to [0, 1]
+NO_VISIT_COUNT = 2147483647  # int32 max: no action has more visits than the level
 
 
 def halving_level_widths(max_considered: int, total: int, levels: int) -> np.ndarray:
@@ -31,6 +36,17 @@ def halving_level_widths(max_considered: int, total: int, levels: int) -> np.nda
         level += extra
         num_considered = max(2, num_considered // 2)
     return widths
+
+
+def root_schedule(rng: np.random.Generator, num_actions: int, full_search: bool, max_considered: int, num_legal: int, planned_visits: int,
+                  levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """A search's root plan: ``(gumbel [A] float32, widths [levels] int32)``. The Gumbel(0, 1)
+    sample of a full search (zeros for a cheap one: no exploration noise, the best prior first)
+    and the halving widths over min(``max_considered``, legal moves) actions planned for the
+    root's ``planned_visits`` after the search, so visits a reused root kept count toward the
+    levels (on a fresh root: exactly mctx's schedule for the search's simulations)."""
+    gumbel = rng.gumbel(size=num_actions).astype(np.float32) if full_search else np.zeros(num_actions, np.float32)
+    return gumbel, halving_level_widths(min(max_considered, num_legal), planned_visits, levels)
 
 
 def considered_visit_sequence(max_considered: int, simulations: int) -> np.ndarray:
@@ -56,7 +72,7 @@ def halving_level(t: Tree, b: int, widths: np.ndarray, level: int) -> int:
     L = level
     while True:
         above = 0
-        next_level = 2147483647
+        next_level = NO_VISIT_COUNT
         for a in range(A):
             c = t.children[b, ROOT, a]
             if c >= 0:
@@ -131,7 +147,7 @@ def sigma_completed_q(t: Tree, b: int, node: int, c_visit: float, c_scale: float
     hi = -1e30
     for a in range(A):
         c = t.children[b, node, a]
-        if c == -2:  # ILLEGAL
+        if c == ILLEGAL:
             out[a] = 0.0
             continue
         q = mixed
@@ -140,10 +156,10 @@ def sigma_completed_q(t: Tree, b: int, node: int, c_visit: float, c_scale: float
         out[a] = q
         lo = min(lo, q)
         hi = max(hi, q)
-    span = max(hi - lo, 1e-8)
+    span = max(hi - lo, MIN_Q_SPAN)
     scale = (c_visit + max_n) * c_scale
     for a in range(A):
-        if t.children[b, node, a] != -2:
+        if t.children[b, node, a] != ILLEGAL:
             out[a] = scale * (out[a] - lo) / span
 
 
@@ -155,15 +171,75 @@ def improved_policy(t: Tree, b: int, node: int, c_visit: float, c_scale: float, 
     A = out.shape[0]
     top = -1e30
     for a in range(A):
-        if t.children[b, node, a] != -2:
+        if t.children[b, node, a] != ILLEGAL:
             out[a] = math.log(max(t.prior[b, node, a], TINY_PRIOR)) + qbuf[a]
             top = max(top, out[a])
     total = 0.0
     for a in range(A):
-        if t.children[b, node, a] != -2:
+        if t.children[b, node, a] != ILLEGAL:
             out[a] = math.exp(out[a] - top)
             total += out[a]
         else:
             out[a] = 0.0
     for a in range(A):
         out[a] /= total
+
+
+# ---- selection inside the search (called by ``selfplay.mcts.descend_row``) -----------------------
+
+
+@row_kernel
+def root_action(t: Tree, b: int, widths: np.ndarray, levels: np.ndarray, gumbel: np.ndarray, c_visit: float, c_scale: float, qbuf: np.ndarray) -> int:
+    """Sequential halving at row ``b``'s root (``halving_level`` from ``levels[b]`` on, reused visits
+    included; the level reached is stored back), then ``halving_action`` at that level. ``widths``
+    is the row's ``[N] int32`` schedule, ``levels`` ``[B] int32``."""
+    level = halving_level(t, b, widths, levels[b])
+    levels[b] = level
+    return halving_action(t, b, level, gumbel, c_visit, c_scale, qbuf)
+
+
+@row_kernel
+def interior_action(t: Tree, b: int, node: int, c_visit: float, c_scale: float, qbuf: np.ndarray, pbuf: np.ndarray) -> int:
+    """Deterministic non-root selection: argmax improved_policy(a) - n(a) / (1 + sum n); ``qbuf``
+    and ``pbuf`` are ``[A] float32`` work space."""
+    A = t.children.shape[2]
+    improved_policy(t, b, node, c_visit, c_scale, qbuf, pbuf)
+    total = children_visits(t, b, node)
+    best = -1
+    best_score = -1e300
+    for a in range(A):
+        c = t.children[b, node, a]
+        if c == ILLEGAL:
+            continue
+        n = t.visits[b, c] if c >= 0 else 0
+        score = pbuf[a] - n / (1.0 + total)
+        if score > best_score:
+            best_score = score
+            best = a
+    return best
+
+
+# ---- after the search ----------------------------------------------------------------------------
+
+
+def policy_target(t: Tree, b: int, c_visit: float, c_scale: float, qbuf: np.ndarray) -> np.ndarray:
+    """``[A] float32`` training target of row ``b``'s root: the improved policy; ``qbuf`` is work space."""
+    out = np.zeros(t.children.shape[2], np.float32)
+    improved_policy(t, b, ROOT, c_visit, c_scale, qbuf, out)
+    return out
+
+
+def chosen_action(t: Tree, b: int, widths: np.ndarray, gumbel: np.ndarray, c_visit: float, c_scale: float) -> int:
+    """The move a Gumbel search plays: among the most visited considered actions, argmax gumbel +
+    log prior + sigma(completed Q). Visits count up to one above the current halving level: on a
+    reused root an action kept with more visits than the search's survivors competes with them,
+    not alone. ``widths`` ([N] int32) and ``gumbel`` ([A] float32) are the row's root plan."""
+    A = t.children.shape[2]
+    q = np.zeros(A, np.float32)
+    sigma_completed_q(t, b, ROOT, c_visit, c_scale, q)
+    level = halving_level(t, b, widths, 0)
+    visits = np.minimum(child_visits(t, b), level + 1)  # on a fresh root: the visits themselves
+    legal = t.children[b, ROOT] != ILLEGAL
+    score = gumbel + np.log(np.maximum(t.prior[b, ROOT], TINY_PRIOR)) + q
+    score = np.where(legal & (visits == visits.max()), score, -np.inf)
+    return int(np.argmax(score))

@@ -1,7 +1,8 @@
 """Batched MCTS: one search step picks one leaf in each of B games, evaluates all leaves in one
 evaluator call, then expands and backs up; numba kernels do select/replay/encode and expand/backup.
 
-A step is ``select_leaves`` (compiled, prange over games: PUCT or Gumbel descent, the path's moves
+A step is ``select_leaves`` (compiled, prange over games: PUCT or Gumbel descent (``selfplay.gumbel``
+holds all of Gumbel's selection and targets; this module dispatches to it), the path's moves
 replayed on a scratch copy of the root with ``board.copy_position_row`` + ``board.play_row_assume_legal``,
 then ``features.encode_legal_row`` of each leaf: its planes and legal moves, compacted into the
 first k rows of the evaluation batch) -> ``evaluator(planes, legal)``
@@ -18,19 +19,19 @@ from __future__ import annotations
 import math
 from typing import Callable, NamedTuple
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from alphazero.config.search import SearchConfig
 from go_engine import board as B
+from go_engine import coords
 from go_engine import features as F
 from go_engine.compiled import row_kernel
 from go_engine.rules import Rules
 from selfplay import gumbel as G
 from selfplay import move_choice
 from selfplay import node_stats as NS
-from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_visits, clear_node, new_tree, reroot_row, reset_row
+from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row
 
 # An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
 # (logits, value, aux dict). Values are P(win) - P(loss) from the side to move's view. It must not
@@ -102,12 +103,7 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
     scores the visited children and finds that prior."""
     A = t.children.shape[2]
     N = t.visits[b, node]
-    child_sum = 0
-    if forced:
-        for a in range(A):
-            c = t.children[b, node, a]
-            if c >= 0:
-                child_sum += t.visits[b, c]
+    child_sum = children_visits(t, b, node) if forced else 0
     cp = prm.c_puct_init + math.log((N + prm.c_puct_base + 1.0) / prm.c_puct_base)
     explore = cp * math.sqrt(max(N, 1))
     visited_prior = 0.0
@@ -143,40 +139,6 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
 
 
 @row_kernel
-def gumbel_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
-    """Sequential halving at the root (``gumbel.halving_level``, reused visits included), then
-    argmax gumbel + log prior + sigma(completed Q) among the actions at that level."""
-    level = G.halving_level(t, b, st.halving[b], st.level[b])
-    st.level[b] = level
-    return G.halving_action(t, b, level, st.gumbel[b], prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b])
-
-
-@row_kernel
-def gumbel_interior_action(t: Tree, st: RowState, b: int, node: int, prm: KernelParams) -> int:
-    """Deterministic non-root selection: argmax improved_policy(a) - n(a) / (1 + sum n)."""
-    A = t.children.shape[2]
-    probs = st.pbuf[b]
-    G.improved_policy(t, b, node, prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b], probs)
-    total = 0
-    for a in range(A):
-        c = t.children[b, node, a]
-        if c >= 0:
-            total += t.visits[b, c]
-    best = -1
-    best_score = -1e300
-    for a in range(A):
-        c = t.children[b, node, a]
-        if c == ILLEGAL:
-            continue
-        n = t.visits[b, c] if c >= 0 else 0
-        score = probs[a] - n / (1.0 + total)
-        if score > best_score:
-            best_score = score
-            best = a
-    return best
-
-
-@row_kernel
 def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     """Walk from the root to a new child (created here: node i on the i-th new simulation) or to
     a terminal node; the actions taken go to ``st.path[b]``. Returns the leaf; its depth is
@@ -186,8 +148,10 @@ def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     while True:
         if t.terminal[b, node]:
             return node
-        if st.use_gumbel[b]:
-            a = gumbel_root_action(t, st, b, prm) if node == ROOT else gumbel_interior_action(t, st, b, node, prm)
+        if st.use_gumbel[b] and node == ROOT:
+            a = G.root_action(t, b, st.halving[b], st.level, st.gumbel[b], prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b])
+        elif st.use_gumbel[b]:
+            a = G.interior_action(t, b, node, prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b], st.pbuf[b])
         else:
             a = puct_action(t, b, node, prm, st.forced[b] and node == ROOT)
         st.path[b, depth] = a
@@ -213,12 +177,9 @@ def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, s
         depth += 1
         node = t.parent[b, node]
     B.copy_position_row(roots, b, scratch, b)
-    W = int(math.sqrt(roots.board.shape[1]) + 0.5)
-    n = W - 2
+    n = coords.stride_of(roots.board.shape[1]) - 2
     for i in range(depth):
-        a = st.path[b, i]
-        p = B.NO_POINT if a == n * n else (a // n + 1) * W + a % n + 1
-        st.seen_slots[b, i] = B.play_row_assume_legal(scratch, b, p, prm.ko_rule, prm.max_moves)
+        st.seen_slots[b, i] = B.play_row_assume_legal(scratch, b, coords.move_point(st.path[b, i], n), prm.ko_rule, prm.max_moves)
     return depth
 
 
@@ -484,11 +445,7 @@ class BatchedMCTS:
             st.forced[b] = False
             num_legal = root_legal_row(self.roots, b, self.params.ko_rule, self.params.suicide_rule, self._legal_row)
             if cfg.gumbel:
-                st.gumbel[b] = rng.gumbel(size=self.num_actions).astype(np.float32) if f else 0.0
-                m = min(cfg.gumbel_considered, num_legal)
-                # Planned for the root's visits after the search, so kept visits count toward the
-                # levels (a fresh root: exactly mctx's schedule for s simulations).
-                st.halving[b] = G.halving_level_widths(m, kept + s, t.capacity)
+                st.gumbel[b], st.halving[b] = G.root_schedule(rng, self.num_actions, f, cfg.gumbel_considered, num_legal, kept + s, t.capacity)
                 st.level[b] = 0
             elif f and cfg.dirichlet_epsilon > 0.0:
                 legal = self._legal_row
@@ -572,13 +529,11 @@ class BatchedMCTS:
         playouts pruned when configured)."""
         t, cfg = self.tree, self.config
         if self.rows.use_gumbel[b]:
-            out = np.zeros(self.num_actions, np.float32)
-            G.improved_policy(t, b, ROOT, cfg.gumbel_c_visit, cfg.gumbel_c_scale, self.rows.qbuf[b], out)
-            return out
+            return G.policy_target(t, b, cfg.gumbel_c_visit, cfg.gumbel_c_scale, self.rows.qbuf[b])
         visits = self.root_visits(b).astype(np.float64)
         if self.rows.forced[b] and cfg.prune_forced_playouts:
             visits = move_choice.prune_forced_playouts(
-                visits, t.prior[b, ROOT].astype(np.float64), self._root_q(b), int(t.visits[b, ROOT]),
+                visits, t.prior[b, ROOT].astype(np.float64), child_q(t, b).astype(np.float64), int(t.visits[b, ROOT]),
                 cfg.c_puct_init, cfg.c_puct_base, cfg.forced_playouts_k,
             )  # fmt: skip
         total = visits.sum()
@@ -587,11 +542,6 @@ class BatchedMCTS:
             total = visits.sum()
         return (visits / total).astype(np.float32)
 
-    def _root_q(self, b: int) -> np.ndarray:
-        from selfplay.tree import child_q
-
-        return child_q(self.tree, b).astype(np.float64)
-
     def choose_action(self, b: int, temperature: float, rng: np.random.Generator) -> int:
         """Self-play move: Gumbel's chosen action, else a visit-count sample at ``temperature``."""
         if self.rows.use_gumbel[b]:
@@ -599,18 +549,9 @@ class BatchedMCTS:
         return move_choice.sample_by_visits(self.root_visits(b), temperature, rng)
 
     def gumbel_action(self, b: int) -> int:
-        """Among the most visited considered actions, argmax gumbel + log prior + sigma(completed Q).
-        Visits count up to one above the current halving level: on a reused root an action kept
-        with more visits than the search's survivors competes with them, not alone."""
-        t, cfg = self.tree, self.config
-        q = np.zeros(self.num_actions, np.float32)
-        G.sigma_completed_q(t, b, ROOT, cfg.gumbel_c_visit, cfg.gumbel_c_scale, q)
-        level = G.halving_level(t, b, self.rows.halving[b], 0)
-        visits = np.minimum(self.root_visits(b), level + 1)  # on a fresh root: the visits themselves
-        legal = t.children[b, ROOT] != ILLEGAL
-        score = self.rows.gumbel[b] + np.log(np.maximum(t.prior[b, ROOT], G.TINY_PRIOR)) + q
-        score = np.where(legal & (visits == visits.max()), score, -np.inf)
-        return int(np.argmax(score))
+        """Row ``b``'s Gumbel move (``gumbel.chosen_action``)."""
+        cfg = self.config
+        return G.chosen_action(self.tree, b, self.rows.halving[b], self.rows.gumbel[b], cfg.gumbel_c_visit, cfg.gumbel_c_scale)
 
     def best_action_lcb(self, b: int) -> int:
         """Play (not self-play): max lower confidence bound among well-visited children, else max visits."""
@@ -649,7 +590,3 @@ class BatchedMCTS:
         self.rows.sims_left[b] = 0
         self.rows.root_pending[b] = False
 
-
-def set_threads(k: int) -> None:
-    """Threads for the parallel kernels (at most numba's configured maximum)."""
-    numba.set_num_threads(max(1, min(k, numba.config.NUMBA_NUM_THREADS)))

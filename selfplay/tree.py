@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
+
 from go_engine.compiled import row_kernel
 
 ROOT = 0  # node id of every row's root
@@ -69,6 +71,17 @@ def new_tree(batch: int, capacity: int, num_actions: int) -> Tree:
         num_nodes=np.ones(batch, np.int32),
     )
     return tree
+
+
+@njit(cache=True, inline="always")
+def children_visits(t: Tree, b: int, node: int) -> int:
+    """Sum of the visits of ``node``'s children (its visits less its own evaluations)."""
+    total = 0
+    for a in range(t.children.shape[2]):
+        c = t.children[b, node, a]
+        if c >= 0:
+            total += t.visits[b, c]
+    return total
 
 
 @row_kernel

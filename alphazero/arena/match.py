@@ -36,9 +36,9 @@ from alphazero.arena.sprt import Sprt
 from alphazero.atomic_io import write_bytes_atomic
 from alphazero.gtp.game import GtpGame, IllegalMove
 from go_engine import board as B
-from go_engine import coords
+from go_engine import compiled, coords
 from go_engine.rules import Rules
-from go_engine.sgf import GameResult, SgfGame, write_sgf
+from go_engine.sgf import GameResult, SgfGame, to_sgf_bytes
 
 RESULTS_FILE = "results.jsonl"
 MATCH_FILE = "match.json"
@@ -325,11 +325,10 @@ def _close_all(cache: dict) -> None:
 def _worker_main(jobs, results, threads: int) -> None:
     """A worker process: build players from specs as needed, play jobs until a ``None`` arrives."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so finally closes the GTP engines
-    import numba
     import torch
 
     torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    compiled.set_num_threads(threads)
     cache: dict = {}
     try:
         while True:
@@ -377,7 +376,7 @@ class _Tally:
     def record(self, game: PlayedGame, log: Callable[[str], None]) -> None:
         plan = self.plan
         name = f"game_{game.game:06d}.sgf"
-        write_sgf(plan.out / GAMES_DIR / name, sgf_for(game, plan.settings))
+        write_bytes_atomic(plan.out / GAMES_DIR / name, to_sgf_bytes(sgf_for(game, plan.settings)))
         line = game.results_line(f"{GAMES_DIR}/{name}")
         _append_line(plan.out / RESULTS_FILE, line)
         self.results[game.game] = line
@@ -422,7 +421,7 @@ def _run_serial(tallies, pending, parallel, log, threads) -> None:
     # loaded 2-core box), so the games run on ``threads`` threads and the old counts come back after.
     saved_threads = torch.get_num_threads(), numba.get_num_threads()
     torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    compiled.set_num_threads(threads)
     cache: dict = {}
     try:
         for pid, index in pending:

@@ -15,6 +15,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from alphazero.atomic_io import write_bytes_atomic
 from alphazero.gtp import analysis
 from alphazero.gtp.game import GtpGame, IllegalMove, hand_turn
 from alphazero.gtp.protocol import GtpError, parse_color, parse_float, parse_int
@@ -525,7 +526,7 @@ class GtpEngine:
         )
         if len(args) == 1:
             try:
-                sgf.write_sgf(Path(args[0]), record)
+                write_bytes_atomic(Path(args[0]), sgf.to_sgf_bytes(record))
             except OSError:
                 raise GtpError("cannot write file") from None
             return ""

@@ -24,6 +24,7 @@ from alphazero.model import PolicyValueNet
 from alphazero.train.messages import LearnerReport, SelfPlayResult
 from alphazero.train.run_dir import RunDir
 from alphazero.train.sample_games import record_to_sgf
+from go_engine import compiled
 from go_engine import features as F
 from go_engine import sgf
 
@@ -48,12 +49,6 @@ def placement(device: str | None = None) -> dict:
             "placement_group": group, "resources": context.get_assigned_resources(), "device": device}
 
 
-def _numba_threads(k: int) -> None:
-    import numba
-
-    numba.set_num_threads(max(1, min(int(k), numba.config.NUMBA_NUM_THREADS)))
-
-
 @ray.remote(max_restarts=-1, max_task_retries=-1)
 class SelfPlayActor:
     """Runs a ``SelfPlayWorker`` and hands its finished games to the replay actor itself, so the
@@ -62,7 +57,7 @@ class SelfPlayActor:
     def __init__(self, config: RunConfig, index: int, replay, device: str, threads: int, server=None) -> None:
         from selfplay.worker import SelfPlayWorker
 
-        _numba_threads(threads)
+        compiled.set_num_threads(threads)
         remote = None
         if server is not None:  # shared inference: leaves go to this inference server
             from alphazero.train.inference import RemoteEvaluator
@@ -128,7 +123,7 @@ class ReplayActor:
         try:
             path = self.run.sgf / f"{version:06d}" / f"{record.game_id}.sgf"
             path.parent.mkdir(parents=True, exist_ok=True)
-            sgf.write_sgf(path, record_to_sgf(record, f"gen{version}"))
+            write_bytes_atomic(path, sgf.to_sgf_bytes(record_to_sgf(record, f"gen{version}")))
         except (OSError, ValueError) as e:
             log.warning("could not write sample SGF of %s: %s", record.game_id, e)
 

@@ -11,12 +11,12 @@ import queue
 import threading
 import time
 
-import numba
 import numpy as np
 
 from alphazero.analysis.query import Defaults
 from alphazero.analysis.scheduler import AnalysisEngine
 from go_engine import board as B
+from go_engine import compiled
 from go_engine import coords
 from go_engine import features as F
 from go_engine.rules import preset
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(max(1, args.threads))
-    numba.set_num_threads(max(1, min(args.threads, numba.config.NUMBA_NUM_THREADS)))
+    compiled.set_num_threads(args.threads)
     evaluator, history, what = make_evaluator(args.network, args.checkpoint, 8, args.device)
     n = args.size
     moves = random_game(n, args.moves, seed=0)

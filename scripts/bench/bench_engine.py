@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from go_engine import board
+from go_engine import board, compiled
 from go_engine.rules import PRESETS
 
 # Run in a child process with a fresh NUMBA_CACHE_DIR: import the engine and call every compiled
@@ -67,7 +67,7 @@ def bench_ours(n: int, threads: int, batch: int, min_seconds: float, rules_name:
     """Whole batches of random games (state allocation included), repeated for at least ``min_seconds``."""
     rules = PRESETS[rules_name]
     cap = 2 * n * n
-    board.set_num_threads(threads)
+    compiled.set_num_threads(threads)
     # Warm up with the measured batch: it decides between the serial and the parallel kernel, and a
     # first call compiles (or loads) the one it picks.
     board.play_random_games(board.state_for(rules, batch, n), rules, seed, avoid_eyes=False, max_moves=cap)
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             py_loop = bench_openspiel_python(pyspiel, n, args.seconds, args.seed)
             results.append(py_loop)
             results.append(bench_openspiel_cpp(pyspiel, n, args.seconds, args.seed, py_loop.moves / py_loop.games))
-    board.set_num_threads(all_threads)
+    compiled.set_num_threads(all_threads)
 
     print()
     print("Random playouts (uniform legal moves incl. pass, no eye filter, cap 2*n*n moves)")

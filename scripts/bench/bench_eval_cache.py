@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numba
 import numpy as np
 import torch
 
@@ -18,6 +17,7 @@ from alphazero.config.run import load_config
 from alphazero.eval_cache import CachedEvaluator
 from alphazero.evaluator import NetworkEvaluator
 from alphazero.model import PolicyValueNet
+from go_engine import compiled
 from go_engine import features as F
 from selfplay.game_driver import SelfPlayDriver
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--cache-size, --steps and --chunk must be >= 1, --warmup-steps >= 0")
     config = load_config(args.preset, overrides=args.overrides)
     torch.set_num_threads(args.threads)
-    numba.set_num_threads(max(1, min(args.threads, numba.config.NUMBA_NUM_THREADS)))
+    compiled.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     if args.checkpoint:
         model, _ = load_model(args.checkpoint, "cpu")

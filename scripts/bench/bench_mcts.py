@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from alphazero.config.search import SearchConfig, SelfPlayConfig
 from go_engine import board as B
+from go_engine import compiled
 from go_engine import features as F
 from go_engine.rules import preset
 from selfplay.evaluators import UniformEvaluator
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-steps", type=int, default=400, help="search steps of 9x9 self-play per Gumbel reuse setting (0 skips the comparison)")
     parser.add_argument("--reuse-games", type=int, default=32, help="games in parallel in the Gumbel reuse comparison")
     args = parser.parse_args(argv)
-    numba.set_num_threads(max(1, min(args.threads, numba.config.NUMBA_NUM_THREADS)))
+    compiled.set_num_threads(args.threads)
     rules = preset("chinese")
     print(f"alphazero bench mcts: uniform evaluator, {args.sims} simulations per game, history {args.history}, {numba.get_num_threads()} thread(s)")
     results = {}

@@ -34,11 +34,11 @@ class BenchSelfPlay:
     it has recorded, finished games and games in progress alike."""
 
     def __init__(self, config, index: int, threads: int, server, device: str) -> None:
-        from alphazero.train.actors import _numba_threads
+        from go_engine import compiled
         from alphazero.train.inference import RemoteEvaluator
         from selfplay.worker import SelfPlayWorker
 
-        _numba_threads(threads)
+        compiled.set_num_threads(threads)
         remote = RemoteEvaluator(server, "inference-server") if server is not None else None
         self.worker = SelfPlayWorker(config, index, device=device, threads=threads, remote=remote)
         self.finished_positions = 0

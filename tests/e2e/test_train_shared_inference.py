@@ -70,11 +70,11 @@ def per_actor_outputs(config, weights: dict, inputs: list) -> list:
 @ray.remote(num_cpus=1)
 def play(config, weights: dict, seed: int, server=None) -> list:
     """Self-play games from ``seed`` with the worker's own network, or through ``server``."""
-    from alphazero.train.actors import _numba_threads
+    from go_engine import compiled
     from alphazero.train.inference import RemoteEvaluator
     from selfplay.game_driver import SelfPlayDriver
 
-    _numba_threads(1)
+    compiled.set_num_threads(1)
     if server is None:
         evaluator = reference(config, weights)
     else:

@@ -8,6 +8,7 @@ import pytest
 from numba import njit
 
 from go_engine import board as B
+from go_engine import compiled
 from go_engine.rules import KoRule, Rules, SuicideRule
 
 from reference import LEGAL, SUICIDE, KO, OCCUPIED, RefGame, check_consistency, engine_grid, ref_from_engine
@@ -102,9 +103,9 @@ def one_thread():
     """Batches of one gain nothing from threads, and on a busy machine each parallel launch waits
     for a core (milliseconds per call); threading is exercised by test_batch.py instead."""
     threads = numba.get_num_threads()
-    B.set_num_threads(1)
+    compiled.set_num_threads(1)
     yield
-    B.set_num_threads(threads)
+    compiled.set_num_threads(threads)
 
 
 @pytest.mark.usefixtures("one_thread")
@@ -144,11 +145,11 @@ def test_random_games_are_deterministic_per_seed():
     second = B.state_for(rules, 16, 9)
     B.play_random_games(first, rules, seed=7)
     threads = numba.get_num_threads()
-    B.set_num_threads(1)
+    compiled.set_num_threads(1)
     try:
         B.play_random_games(second, rules, seed=7)
     finally:
-        B.set_num_threads(threads)
+        compiled.set_num_threads(threads)
     _assert_same_fields(first, second, "same seed, other thread count")
     third = B.state_for(rules, 16, 9)
     B.play_random_games(third, rules, seed=8)

@@ -27,3 +27,29 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gnugo" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture
+def cli_in_process(capfd):
+    """``alphazero ARGS`` run through ``alphazero.cli.main`` in this process, returned as
+    ``subprocess.run`` would (exit status, stdout, stderr). For the many cases that stop early (bad
+    arguments, a re-run with nothing left to do), each of which would otherwise pay a new
+    interpreter's imports (torch and Ray: about 4.5 s of CPU a command); each command keeps at
+    least one subprocess case for the real process."""
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        from alphazero.cli import main
+
+        capfd.readouterr()  # what came before is not this command's
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse's usage errors; a message as the interpreter prints it
+            if isinstance(e.code, str):
+                print(e.code, file=sys.stderr)
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        out, err = capfd.readouterr()
+        return subprocess.CompletedProcess(["alphazero", *args], code, out, err)
+
+    return run

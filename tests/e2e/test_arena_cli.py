@@ -42,14 +42,16 @@ def arena(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.gnugo
-def test_match_against_gnugo(tmp_path):
+def test_match_against_gnugo(cli_in_process, tmp_path):
     out = tmp_path / "m"
     proc = arena("random", "gtp:gnugo --mode gtp --level 0 --chinese-rules", "--games", "2", "--size", "9", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "0 wins, 2 losses, 0 draws for random" in proc.stdout
     sgfs = sorted((out / "games").glob("*.sgf"))
     assert len(sgfs) == 2 and read_sgf(sgfs[0]).white_player.startswith("gtp:gnugo")
-    again = arena("random", "gtp:gnugo --mode gtp --level 0 --chinese-rules", "--games", "2", "--size", "9", "--out", str(out))
+    # The same command again resumes with nothing left to play (in this process: no new interpreter).
+    again = cli_in_process("arena", "random", "gtp:gnugo --mode gtp --level 0 --chinese-rules", "--games", "2", "--size", "9",
+                           "--out", str(out))
     assert again.returncode == 0 and "played now 0" in again.stdout
 
 
@@ -72,10 +74,17 @@ def test_our_gtp_engine_as_an_external_player(tmp_path):
     (["random", "b=random", "--games", "0"], "--games must be >= 1"),
     (["--gauntlet", "/no/such/run"], "no such run directory"),
 ])
-def test_errors_exit_2_with_a_message(args, message):
-    proc = arena(*args, timeout=120)
+def test_errors_exit_2_with_a_message(cli_in_process, args, message):
+    proc = cli_in_process("arena", *args)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_error_exits_2_from_the_command_line():
+    """The same as a process: exit status 2 and the message, no traceback."""
+    proc = arena("random", "raw:/no/such/checkpoint", timeout=120)
+    assert proc.returncode == 2
+    assert "no such checkpoint" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.slow

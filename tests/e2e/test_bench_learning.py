@@ -95,7 +95,7 @@ def test_table_has_a_row_per_config_and_minute_and_a_column_per_anchor():
 
 
 @pytest.mark.slow
-def test_two_tiny_configs_give_table_json_png_and_a_rerun_resumes(tmp_path):
+def test_two_tiny_configs_give_table_json_png_and_a_rerun_resumes(cli_in_process, tmp_path):
     out = tmp_path / "curves"
     args = ["--out", str(out), "--minutes", "0.4", "--marks", "0.2,0.4",
             "--config", "base=tiny-cpu loop.max_generations=1000",
@@ -126,7 +126,7 @@ def test_two_tiny_configs_give_table_json_png_and_a_rerun_resumes(tmp_path):
 
     # Same command again: nothing is trained or played again, the outputs are the same.
     before = {p: p.stat().st_mtime_ns for p in out.rglob("results.jsonl")}
-    proc = subprocess.run(BENCH + args, capture_output=True, text=True, timeout=600)
+    proc = cli_in_process("bench", "learning", *args)  # it stops early: no new interpreter's imports to pay
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("trained already") == 2
     assert {p: p.stat().st_mtime_ns for p in out.rglob("results.jsonl")} == before
@@ -134,13 +134,12 @@ def test_two_tiny_configs_give_table_json_png_and_a_rerun_resumes(tmp_path):
 
     # Earlier results drawn beside new ones: --include alone adds no training.
     both = tmp_path / "both"
-    proc = subprocess.run(BENCH + ["--out", str(both), "--include", str(out / "curves.json")],
-                          capture_output=True, text=True, timeout=120)
+    proc = cli_in_process("bench", "learning", "--out", str(both), "--include", str(out / "curves.json"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (both / "curves.md").read_text().count("| base |") == 2
 
 
-def test_bad_arguments_are_refused_with_the_reason(tmp_path):
+def test_bad_arguments_are_refused_with_the_reason(cli_in_process, tmp_path):
     cases = [
         (["--config", "a=tiny-cpu", "--match", "random@4"], "required: --out"),
         (["--out", str(tmp_path), "--match", "random@4"], "at least one --config"),
@@ -151,6 +150,11 @@ def test_bad_arguments_are_refused_with_the_reason(tmp_path):
         (["--out", str(tmp_path), "--include", str(tmp_path / "missing.json")], "cannot read curves JSON"),
     ]
     for args, message in cases:
-        proc = subprocess.run(BENCH + args, capture_output=True, text=True, timeout=120)
+        proc = cli_in_process("bench", "learning", *args)
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert message in proc.stderr, (args, proc.stderr)
+    # And as a process: the exit status of the real command.
+    args, message = cases[-1]
+    proc = subprocess.run(BENCH + args, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+    assert message in proc.stderr, (args, proc.stderr)

@@ -15,18 +15,30 @@ from go_engine.rules import preset
 
 GOLDEN = Path(__file__).parent / "gtp_golden"
 GTP = [sys.executable, "-m", "alphazero.cli", "gtp"]
+BASIC_ARGS = ("--visits", "16", "--seed", "3", "--size", "9")
 
 
-def run_transcript(name: str, *args: str) -> tuple[str, str]:
-    commands = (GOLDEN / f"{name}.gtp").read_text()
-    proc = subprocess.run(GTP + list(args), input=commands, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout, proc.stderr
+@pytest.fixture(scope="module")
+def run_transcript():
+    """(stdout, stderr) of the engine fed ``gtp_golden/NAME.gtp``, each transcript played once for
+    the tests of this module that read it."""
+    played: dict[tuple, tuple[str, str]] = {}
+
+    def run(name: str, *args: str) -> tuple[str, str]:
+        key = (name, *args)
+        if key not in played:
+            commands = (GOLDEN / f"{name}.gtp").read_text()
+            proc = subprocess.run(GTP + list(args), input=commands, capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, proc.stderr
+            played[key] = (proc.stdout, proc.stderr)
+        return played[key]
+
+    return run
 
 
-@pytest.mark.parametrize("name,args", [("basic", ("--visits", "16", "--seed", "3", "--size", "9")),
+@pytest.mark.parametrize("name,args", [("basic", BASIC_ARGS),
                                        ("handicap", ("--visits", "8", "--seed", "5", "--size", "9"))])
-def test_golden_transcript(name, args):
+def test_golden_transcript(run_transcript, name, args):
     out, err = run_transcript(name, *args)
     golden = GOLDEN / f"{name}.out"
     if os.environ.get("REGENERATE_GOLDEN"):
@@ -36,8 +48,8 @@ def test_golden_transcript(name, args):
         assert not line.startswith(("=", "?", "info", "play")), f"stderr line a GUI would misread: {line!r}"
 
 
-def test_stdout_carries_only_protocol():
-    out, _ = run_transcript("basic", "--visits", "16", "--seed", "3", "--size", "9")
+def test_stdout_carries_only_protocol(run_transcript):
+    out, _ = run_transcript("basic", *BASIC_ARGS)
     for block in out.split("\n\n")[:-1]:
         assert block.startswith(("=", "?")), block
 

@@ -1,8 +1,11 @@
 """``alphazero train`` end to end: the real CLI as a subprocess on the tiny preset, resume after
-SIGKILL of the driver, a self-play actor killed mid-run, a Ray node removed mid-run, a full disk."""
+SIGKILL of the driver and Ctrl-C of the resumed session, a Ray node removed mid-run, corrupt files,
+a full disk. (A self-play actor killed mid-run: tests/e2e/test_train_shared_ray.py, with the
+learner and the replay actor, on the cluster those runs share.)"""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,11 +37,21 @@ def game_ids(run: RunDir) -> list[str]:
     return [GameRecord.load_npz(p).game_id for p in sorted(run.replay.glob("*.npz"))]
 
 
-def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tmp_path):
-    root = tmp_path / "run"
-    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "30",
-               "loop.learner_threads=2"])
-    run = RunDir(root)
+LEARNED_GENERATION = 30
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> RunDir:
+    """One 30-generation run of the tiny preset through the CLI, trained once: the learning test
+    reads it as it is, the corrupt-files test corrupts a copy of it and resumes."""
+    root = tmp_path_factory.mktemp("tiny") / "run"
+    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations",
+               str(LEARNED_GENERATION), "loop.learner_threads=2"])
+    return RunDir(root)
+
+
+def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tiny_run, tmp_path):
+    run = tiny_run
     assert run.generations() == list(range(31))
     for g in run.generations():
         ckpt = load_checkpoint(run.model_dir(g))
@@ -77,16 +90,19 @@ def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tmp_path):
     assert score >= 16, f"generation 30 scored only {score}/20 against generation 0"
 
 
-def test_bad_config_value_is_a_clear_error(tmp_path):
+def test_bad_config_value_is_a_clear_error(cli_in_process, tmp_path):
     proc = subprocess.run(TRAIN + ["--preset", "tiny-cpu", "--run-dir", str(tmp_path / "r"), "search.simulations=0"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "simulations must be in" in proc.stderr
-    proc = subprocess.run(TRAIN + ["--preset", "nope"], capture_output=True, text=True, timeout=120)
+    proc = cli_in_process("train", "--preset", "nope")
     assert proc.returncode == 2 and "unknown preset" in proc.stderr
+    assert not (tmp_path / "r").exists()
 
 
-def test_resume_after_sigkill_of_the_driver(tmp_path):
+def test_resume_after_sigkill_of_the_driver_then_ctrl_c_drains(tmp_path):
+    """The driver SIGKILLed mid-run; ``--resume`` goes on from the run directory with every game;
+    then Ctrl-C of that resumed session drains it and writes a checkpoint (one run, two sessions)."""
     root = tmp_path / "run"
     run = RunDir(root)
     proc = subprocess.Popen(TRAIN + ["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet",
@@ -106,9 +122,23 @@ def test_resume_after_sigkill_of_the_driver(tmp_path):
     before_state = json.loads(run.run_state_path.read_text())
     before_ids = set(game_ids(run))
     before_gen = max(run.generations())
-    run_train(["--resume", str(root), "--wandb", "off", "--quiet", "--max-generations", str(before_gen + 2)])
+    # The resumed session runs until it has trained two more generations, then gets Ctrl-C as a
+    # terminal sends it: SIGINT to the whole process group (the driver and the Ray processes).
+    proc = subprocess.Popen(TRAIN + ["--resume", str(root), "--wandb", "off", "--quiet", "--max-generations", "1000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and before_gen + 2 not in run.generations():
+            time.sleep(0.3)
+        assert before_gen + 2 in run.generations(), "the resumed run never trained two more generations"
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err[-3000:]
+    # The resume: a new session on the old counters, no game lost or recorded twice, learning went on.
     after_state = json.loads(run.run_state_path.read_text())
-    assert max(run.generations()) == before_gen + 2
     assert after_state["sessions"] == before_state["sessions"] + 1
     assert after_state["positions"] > before_state["positions"]
     after_ids = game_ids(run)
@@ -116,6 +146,14 @@ def test_resume_after_sigkill_of_the_driver(tmp_path):
     assert len(after_ids) == len(set(after_ids)), "a game was recorded twice"
     meta = load_checkpoint(run.model_dir(before_gen + 2)).meta
     assert meta.parent is not None and meta.samples_seen > load_checkpoint(run.model_dir(before_gen)).meta.samples_seen
+    # The drain: stopped by SIGINT, the newest generation checkpointed with nothing trained unpublished.
+    stops = [r for r in read_metrics(run.metrics_path) if r["kind"] == "stop"]
+    assert stops and stops[-1]["reason"] == "SIGINT"
+    newest = max(run.generations())
+    assert newest >= before_gen + 2
+    assert after_state["generation"] == newest and after_state["steps_since_publish"] == 0
+    assert load_checkpoint(run.model_dir(newest)).meta.generation == newest
+    assert after_state["games"] == len(after_ids)
 
 
 def _train_in_thread(config, root, address=None, max_generations=4):
@@ -133,44 +171,6 @@ def _train_in_thread(config, root, address=None, max_generations=4):
     # train() installs signal handlers, which only the main thread may do: run it there and do
     # the fault injection from this helper thread instead.
     return target, result
-
-
-def _kill_one_selfplay_actor_when(run: RunDir, generation: int, killed: dict):
-    import ray
-
-    from alphazero.train.actors import actor_name
-
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and generation not in run.generations():
-        time.sleep(0.3)
-    # Kill the actor's process as a crash would (Ray may restart it: no_restart=False).
-    ray.kill(ray.get_actor(actor_name(run.root, "selfplay-0")), no_restart=False)
-    killed["at_generation"] = max(run.generations())
-
-
-def test_selfplay_actor_killed_mid_run_is_restarted(tmp_path):
-    import ray
-
-    root = tmp_path / "run"
-    run = RunDir(root)
-    config = load_config("tiny-cpu")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        killed: dict = {}
-        threading.Thread(target=_kill_one_selfplay_actor_when, args=(run, 1, killed), daemon=True).start()
-        target, result = _train_in_thread(config, root, max_generations=4)
-        target()
-    finally:
-        ray.shutdown()
-    assert "error" not in result, result.get("error")
-    assert killed.get("at_generation") is not None, "no self-play actor was killed"
-    assert max(run.generations()) == 4
-    ids = game_ids(run)
-    assert len(ids) == len(set(ids))
-    faults = [r for r in read_metrics(run.metrics_path) if r["kind"] == "fault"]
-    assert faults and faults[0]["actor"] == 0, "the actor's restart was not reported"
-    incarnations = {i.split("-")[1] for i in ids if i.startswith("w0-")}
-    assert len(incarnations) == 2, f"worker 0 should have played as two processes: {incarnations}"
 
 
 def test_ray_node_removed_mid_run(tmp_path):
@@ -203,51 +203,25 @@ def test_ray_node_removed_mid_run(tmp_path):
     assert len(ids) == len(set(ids))
 
 
-def test_corrupt_checkpoint_and_shard_are_reported_and_skipped(tmp_path):
+def test_corrupt_checkpoint_and_shard_are_reported_and_skipped(tiny_run, tmp_path):
     root = tmp_path / "run"
+    shutil.copytree(tiny_run.root, root)  # the learning test reads the original
     run = RunDir(root)
-    run_train(["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "2"])
-    newest = run.model_dir(2) / "model.safetensors"
+    last = LEARNED_GENERATION
+    newest = run.model_dir(last) / "model.safetensors"
     data = bytearray(newest.read_bytes())
     data[len(data) // 2] ^= 0xFF  # a flipped byte: same size, wrong sha256
     newest.write_bytes(bytes(data))
     shards = sorted(run.replay.glob("*.npz"))
     shards[0].write_bytes(shards[0].read_bytes()[:100])  # truncated
-    proc = run_train(["--resume", str(root), "--wandb", "off", "--quiet", "--max-generations", "3"])
-    assert "skipping checkpoint of generation 2" in proc.stderr
+    proc = run_train(["--resume", str(root), "--wandb", "off", "--quiet", "--max-generations", str(last + 1)])
+    assert f"skipping checkpoint of generation {last}" in proc.stderr
     assert "skipped 1 unreadable or malformed shard(s)" in proc.stderr
-    # Generation 2 was redone from generation 1 and then 3 trained on top of it: both load now.
-    for g in (2, 3):
+    assert max(run.generations()) == last + 1  # the resumed session stops at its own --max-generations
+    # The corrupt generation was redone from the one before and the next trained on top of it: both load now.
+    for g in (last, last + 1):
         assert load_checkpoint(run.model_dir(g)).meta.generation == g
-    assert load_checkpoint(run.model_dir(2)).meta.parent.endswith("000001")
-
-
-def test_ctrl_c_drains_and_writes_a_checkpoint(tmp_path):
-    root = tmp_path / "run"
-    run = RunDir(root)
-    # As a terminal does: SIGINT to the whole process group (the driver and the Ray processes).
-    proc = subprocess.Popen(TRAIN + ["--preset", "tiny-cpu", "--run-dir", str(root), "--wandb", "off", "--quiet",
-                                     "--max-generations", "1000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and 2 not in run.generations():
-            time.sleep(0.3)
-        assert 2 in run.generations()
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, err[-3000:]
-    stops = [r for r in read_metrics(run.metrics_path) if r["kind"] == "stop"]
-    assert stops and stops[-1]["reason"] == "SIGINT"
-    state = json.loads(run.run_state_path.read_text())
-    newest = max(run.generations())
-    assert state["generation"] == newest and state["steps_since_publish"] == 0
-    assert load_checkpoint(run.model_dir(newest)).meta.generation == newest
-    ids = game_ids(run)
-    assert len(ids) == len(set(ids)) and state["games"] == len(ids)
+    assert load_checkpoint(run.model_dir(last)).meta.parent.endswith(f"{last - 1:06d}")
 
 
 def test_full_disk_stops_the_run_with_a_clear_error_and_keeps_what_was_written(tmp_path):

@@ -1,7 +1,7 @@
 """Training runs in this process on one shared local Ray that *declares* 3 GPUs and 24 CPUs (the
 machine has neither): the GPU presets' actor layout with inference and learning forced to the CPU
-(``loop.device=cpu``), the throughput balance in both directions, and the gate's state across a
-resume. ``train`` leaves a cluster it did not start running and releases its own actors, so the
+(``loop.device=cpu``), the throughput balance in both directions, the gate's state across a
+resume, and a self-play actor, the learner and the replay actor killed mid-run. ``train`` leaves a cluster it did not start running and releases its own actors, so the
 runs share the cluster's start-up cost.
 
 Placement is read from the run's ``placement`` metrics record: the driver asks each actor where it
@@ -196,13 +196,17 @@ def test_gating_survives_a_resume(cluster, tmp_path):
     assert published in versions and versions <= allowed, (versions, after)
 
 
-# ---- the learner and the replay actor killed -----------------------------------------------------
-def test_learner_and_replay_actor_sigkilled_mid_run(cluster, tmp_path):
-    """SIGKILL of the learner's process while it trains (the learner is the slow side here, so it
-    is always mid-step) and of the replay actor's while shards stream in: Ray restarts both, they
-    rebuild from the run directory, and the run completes with every stored game kept once."""
+# ---- actors killed mid-run: a self-play actor, the learner, the replay actor ----------------------
+def test_selfplay_learner_and_replay_actors_killed_mid_run(cluster, tmp_path):
+    """One run, three faults in turn, each restarted by Ray: the self-play actor killed as a crash
+    would (``ray.kill`` with restart allowed) once generation 1 is out, then SIGKILL of the
+    learner's process while it trains (the learner is the slow side here, so it is always mid-step),
+    then of the replay actor's while shards stream in. The restarted actors rebuild from the run
+    directory and the run completes with every stored game kept once."""
     import signal
     import threading
+
+    from alphazero.train.actors import actor_name
 
     ray = cluster
     root = tmp_path / "run"
@@ -210,24 +214,30 @@ def test_learner_and_replay_actor_sigkilled_mid_run(cluster, tmp_path):
     config = load_config("tiny-cpu", overrides=["loop.samples_per_position=8.0", "selfplay.resign_enabled=false"])
     killed: dict = {}
 
-    def kill(role: str, at_generation: int) -> None:
+    def wait_for(generation: int) -> None:
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and at_generation not in run.generations():
+        while time.monotonic() < deadline and generation not in run.generations():
             time.sleep(0.2)
+
+    def kill(role: str, at_generation: int) -> None:
+        wait_for(at_generation)
         (placement,) = [r for r in read_metrics(run.metrics_path) if r["kind"] == "placement"]
         killed[f"{role}_games_before"] = game_ids(run)
         os.kill(placement["actors"][role]["pid"], signal.SIGKILL)
         killed[role] = max(run.generations())
 
-    def kill_both() -> None:
+    def kill_all() -> None:
+        wait_for(1)
+        ray.kill(ray.get_actor(actor_name(run.root, "selfplay-0")), no_restart=False)
+        killed["selfplay"] = max(run.generations())
         kill("learner", 1)
         kill("replay", killed["learner"] + 1)
 
-    thread = threading.Thread(target=kill_both, daemon=True)
+    thread = threading.Thread(target=kill_all, daemon=True)
     thread.start()
     assert train_here(config, root, max_generations=4) == 0
     thread.join(timeout=60)
-    assert "learner" in killed and "replay" in killed, killed
+    assert "selfplay" in killed and "learner" in killed and "replay" in killed, killed
     assert max(run.generations()) == 4
     # Every checkpoint loads, each one's parent is the one before, and learning went on.
     from alphazero.checkpoint import load_checkpoint
@@ -240,3 +250,9 @@ def test_learner_and_replay_actor_sigkilled_mid_run(cluster, tmp_path):
     assert killed["learner_games_before"] <= ids and killed["replay_games_before"] <= ids
     state = json.loads(run.run_state_path.read_text())
     assert state["games"] == len(ids)
+    # The self-play actor's restart was reported, and it played as two processes (a fresh game-id
+    # prefix per incarnation).
+    faults = [r for r in read_metrics(run.metrics_path) if r["kind"] == "fault"]
+    assert faults and faults[0]["actor"] == 0, "the self-play actor's restart was not reported"
+    incarnations = {i.split("-")[1] for i in ids if i.startswith("w0-")}
+    assert len(incarnations) == 2, f"worker 0 should have played as two processes: {incarnations}"

@@ -31,7 +31,13 @@ class SelfPlayWorker:
         precision = config.loop.inference_precision
         if precision == "float16" and not str(device).startswith("cuda"):
             precision = "float32"  # fp16 kernels are CUDA's; bf16 runs on CPUs too
-        self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile)
+        backend = config.loop.inference_backend
+        if str(device).startswith("cuda"):
+            backend = "torch"  # onnxruntime here is the CPU build
+        elif backend == "onnxruntime":
+            precision = "float32"
+        self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile,
+                                        backend=backend, threads=threads)
         size = config.selfplay.eval_cache_size
         # The search calls the cache, the cache the network; new weights clear it (load_state_dict).
         self.evaluator = CachedEvaluator(self.network, size) if size > 0 else self.network

@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "undo, analysis restarts); exact, 0 = none (default 10000)")
     parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default="float32",
                         help="network precision (float16 needs CUDA; bfloat16 runs on CPUs too)")
+    parser.add_argument("--backend", choices=["torch", "onnxruntime"], default="torch",
+                        help="what runs the network on the CPU: torch, or onnxruntime (float32, faster "
+                             "for small networks; see alphazero bench infer)")
     parser.add_argument("--compile", action="store_true",
                         help="torch.compile the network (the first move of each batch size pays the compile)")
 
@@ -88,7 +91,8 @@ def build_engine(args: argparse.Namespace):
         from alphazero.evaluator import NetworkEvaluator
 
         evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device,
-                                                           precision=args.precision, compile=args.compile)
+                                                           precision=args.precision, compile=args.compile,
+                                                           backend=args.backend)
         history, has_ownership = meta.history, True
         if args.eval_cache:
             from alphazero.eval_cache import CachedEvaluator

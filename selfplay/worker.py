@@ -51,7 +51,13 @@ class SelfPlayWorker:
         if remote is None:
             model = PolicyValueNet(config.network, F.num_planes(config.history))
             precision = runnable_precision(config.loop.inference_precision, device)
-            self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile)
+            backend = config.loop.inference_backend
+            if str(device).startswith("cuda"):
+                backend = "torch"  # onnxruntime here is the CPU build
+            elif backend == "onnxruntime":
+                precision = "float32"
+            self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile,
+                                            backend=backend, threads=threads)
         else:
             self.network = remote
         size = config.selfplay.eval_cache_size

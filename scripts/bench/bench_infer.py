@@ -4,6 +4,7 @@ stack of the same size run the same way (same device, dtype, inference mode) in 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--precision", default="auto", help="auto (bfloat16 on CUDA, else float32), float32, bfloat16, float16")
     parser.add_argument("--compile", action="store_true", help="torch.compile the network")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--backends", default="auto",
+                        help="comma-separated evaluator backends (torch, onnxruntime); auto: both on the CPU, torch on CUDA")
     return parser.parse_args(argv)
 
 
@@ -44,15 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     model = PolicyValueNet(config, c)
     params = count_parameters(model)
-    evaluator = NetworkEvaluator(model, device, precision, compile=args.compile)
+    backends = (["torch", "onnxruntime"] if device.type == "cpu" and precision == "float32" and not args.compile else ["torch"]) \
+        if args.backends == "auto" else args.backends.split(",")
+    evaluators = {name: NetworkEvaluator(copy.deepcopy(model), device, precision, compile=args.compile and name == "torch",
+                                         backend=name, threads=args.threads) for name in backends}
     reference = reference_tower(config, c).to(device, DTYPES[precision]).eval()
     print(f"bench infer: {args.preset} ({params} params), {n}x{n}, device {device}, {precision}, compile={args.compile}, threads {args.threads}")
-    print(f"  {'batch':>6} {'evaluator pos/s':>16} {'reference pos/s':>16} {'ratio':>7} {'ms/call':>9}")
+    header = "".join(f" {name + ' pos/s':>18} {'ratio':>6}" for name in backends)
+    print(f"  {'batch':>6}{header} {'reference pos/s':>16} {'same moves':>10}")
     rng = np.random.default_rng(0)
     for b in (int(x) for x in args.batches.split(",")):
         planes = (rng.random((b, c, n, n)) < 0.3).astype(np.float32)
         legal = rng.random((b, n * n + 1)) < 0.7
-        ours = time_per_call(lambda: evaluator(planes, legal), device, args.seconds)
 
         def reference_call() -> None:
             with torch.inference_mode():
@@ -60,7 +66,14 @@ def main(argv: list[str] | None = None) -> int:
                 reference(x).float().cpu().numpy()
 
         theirs = time_per_call(reference_call, device, args.seconds)
-        print(f"  {b:>6} {b / ours:>16.1f} {b / theirs:>16.1f} {theirs / ours:>7.2f} {1000 * ours:>9.2f}")
+        cells, moves = [], []
+        for evaluator in evaluators.values():
+            ours = time_per_call(lambda: evaluator(planes, legal), device, args.seconds)
+            cells.append(f" {b / ours:>18.1f} {theirs / ours:>6.2f}")
+            moves.append(np.argmax(evaluator(planes, legal)[0], axis=1))
+        same = np.mean([np.array_equal(m, moves[0]) for m in moves[1:]]) if len(moves) > 1 else 1.0
+        print(f"  {b:>6}{''.join(cells)} {b / theirs:>16.1f} {'yes' if same == 1.0 else 'NO':>10}")
+    print("  ratio: evaluator pos/s over the reference's; same moves: every backend's argmax policy equals torch's")
     print("  reference: plain conv-BN-ReLU stack of the same convolutions (no heads), numpy in and out")
     return 0
 

@@ -7,6 +7,7 @@ import contextlib
 import sys
 
 from alphazero.config.search import SearchConfig
+from alphazero.gtp.resign import RESIGN_WINRATE
 from go_engine import rules as R
 
 
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"rules preset: {', '.join(R.PRESETS)}; KataGo's spellings too (Japanese, jp, cn, nz, ...) (default chinese)")
     parser.add_argument("--komi", type=float, default=None, help="komi before the GUI sets one (default: the preset's)")
     parser.add_argument("--size", type=int, default=19, help="board size before the GUI sets one (default 19)")
-    parser.add_argument("--resign-threshold", type=float, default=0.05,
+    parser.add_argument("--resign-threshold", type=float, default=RESIGN_WINRATE,
                         help="resign when the win rate of the root and of the best move is below this (0 never)")
     parser.add_argument("--ponder", action="store_true",
                         help="think on the opponent's time (the tree is kept for our next move)")

@@ -1,19 +1,19 @@
 """The positions an analysis query names: initial stones, then moves replayed in order, one
 position per analysed turn (0 = before the first move).
 
-All of a query's position handling lives here (colours, setup stones, replay with superko, who
-moves first) so that a shared game-history layer can take it over. It builds on the GTP game
-(``alphazero.gtp.game.GtpGame``): setup stones, any colour may move at any time (a move by the
-player not to move re-bases the turn, as KataGo does), the superko history kept along the replay.
+The game itself is ``go_engine.history.BoardHistory``, the one the GTP engine and the arena play:
+setup stones, any colour may move at any time (a move by the player not to move re-bases the
+turn, as KataGo does), the superko history kept along the replay. Here: the query's colours and
+locations, who moves first, and which turns are kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alphazero.gtp.game import GtpGame, IllegalMove
 from go_engine import board as B
 from go_engine import coords
+from go_engine.history import BoardHistory, IllegalMove
 from go_engine.rules import Rules
 
 
@@ -94,26 +94,17 @@ def build_positions(size: int, rules: Rules, history: int, setup: list[tuple[int
     An illegal move names its 0-based index in ``moves``."""
     first = first_player(initial_player, setup, moves)
     try:
-        game = GtpGame(size, rules, history=history, setup=list(setup), first_to_play=first)
-    except (IllegalMove, ValueError) as e:
+        game = BoardHistory(size, rules, history=history, setup=setup, first_to_play=first)
+    except ValueError as e:  # IllegalMove included
         raise FieldError("initialStones", f"Illegal initial stones: {e}") from None
     wanted = set(turns)
-    snapshots: dict[int, B.BoardState] = {}
-    if 0 in wanted:
-        snapshots[0] = B.take_rows(game.state, [0])
-    last = max(turns, default=0)
-    for k, (colour, action) in enumerate(moves[:last]):
+    snapshots: dict[int, B.BoardState] = {0: game.snapshot()} if 0 in wanted else {}
+    # Moves past the last analysed turn are checked too: KataGo rejects the whole query.
+    for k, (colour, action) in enumerate(moves):
         try:
             game.play(colour, action)
         except IllegalMove:
             raise FieldError("moves", f"Illegal move {k}: {coords.action_to_gtp(action, size)}") from None
         if k + 1 in wanted:
-            snapshots[k + 1] = B.take_rows(game.state, [0])
-    # Moves past the last analysed turn are checked too: KataGo rejects the whole query.
-    for k in range(last, len(moves)):
-        colour, action = moves[k]
-        try:
-            game.play(colour, action)
-        except IllegalMove:
-            raise FieldError("moves", f"Illegal move {k}: {coords.action_to_gtp(action, size)}") from None
+            snapshots[k + 1] = game.snapshot()
     return Positions(tuple(turns), tuple(snapshots[t] for t in turns))

@@ -34,10 +34,10 @@ from alphazero.arena.players import RESIGN, Forfeit, PlayerSpec, build_player, r
 from alphazero.arena.ratings import fit_ratings
 from alphazero.arena.sprt import Sprt
 from alphazero.atomic_io import write_bytes_atomic
-from alphazero.gtp.game import GtpGame, IllegalMove
 from go_engine import board as B
 from go_engine import compiled, coords
 from go_engine.rules import Rules
+from go_engine.history import BoardHistory, IllegalMove
 from go_engine.sgf import GameResult, SgfGame, to_sgf_bytes
 
 RESULTS_FILE = "results.jsonl"
@@ -147,9 +147,8 @@ def play_game(black, white, settings: GameSettings, seed: int, opening_seed: int
     ``margin``, ``reason`` (score, move-cap, resign, or the loser's forfeit reason) and ``detail``."""
     n = settings.size
     history = max(black.history, white.history, 1)
-    game = GtpGame(n, settings.rules, history=history)
+    game = BoardHistory(n, settings.rules, history=history, move_cap=settings.move_cap)
     players = {B.BLACK: black, B.WHITE: white}
-    cap = settings.move_cap
 
     def forfeit(colour: int, reason: str, detail: str) -> dict:
         return {"winner": 3 - colour, "margin": None, "reason": reason, "detail": detail}
@@ -162,10 +161,14 @@ def play_game(black, white, settings: GameSettings, seed: int, opening_seed: int
     end = None
     opening_rng = np.random.default_rng(opening_seed)
     while end is None:
-        colour = game.to_play
-        if len(game.moves) >= cap:
-            end = {"reason": "move-cap", "detail": f"{cap} moves"}
+        ending = game.ending()
+        if ending == "two passes":
+            end = {"reason": "score", "detail": "two passes"}
             break
+        if ending == "move cap":
+            end = {"reason": "move-cap", "detail": f"{game.move_cap} moves"}
+            break
+        colour = game.to_play
         opening = len(game.moves) < settings.opening_moves
         try:
             action = random_move(game, colour, opening_rng) if opening else players[colour].genmove(game, colour)
@@ -187,8 +190,6 @@ def play_game(black, white, settings: GameSettings, seed: int, opening_seed: int
             except Forfeit as f:
                 end = forfeit(B.BLACK if other is black else B.WHITE, f.reason, f.detail)
                 break
-        if end is None and game.consecutive_passes() >= 2:
-            end = {"reason": "score", "detail": "two passes"}
     if "winner" not in end:
         margin = float(B.score(game.state)[0][0])
         result = GameResult.from_score(margin)

@@ -16,7 +16,7 @@ Specs (an optional ``NAME=`` prefix renames the player)::
                                 ``gnugo`` is found by ``find_gnugo``)
 
 PATH is a checkpoint directory (``model.json`` + ``model.safetensors``) or a run directory, which
-names its newest ``models/<generation>``. In-process players read the referee's ``GtpGame``;
+names its newest ``models/<generation>``. In-process players read the referee's ``BoardHistory``;
 GTP players keep their own board in step through ``play`` commands.
 
 The search of ``mcts:``: a checkpoint of a run (``RUN/models/<generation>`` with ``RUN/config.json``)
@@ -49,7 +49,7 @@ import numpy as np
 from alphazero.checkpoint import META_FILE, CheckpointError, read_meta
 from alphazero.config.base import ConfigError
 from alphazero.config.search import SearchConfig
-from alphazero.gtp.game import GtpGame
+from alphazero.gtp.resign import RESIGN_WINRATE, hopeless, report_is_hopeless
 from alphazero.gtp_client import (
     GNUGO_MAX_LEVEL,
     GtpEngine,
@@ -63,6 +63,7 @@ from alphazero.gtp_client import (
 from go_engine import board as B
 from go_engine import coords
 from go_engine import features as F
+from go_engine.history import BoardHistory
 from go_engine.rules import Rules
 
 RESIGN = -1  # genmove's answer for a resignation (actions are >= 0)
@@ -70,7 +71,6 @@ DEFAULT_VISITS = 200  # mcts budget of a checkpoint without a run config, and of
 DEFAULT_PUCT = ":default-puct"  # mcts spec suffix: the built-in default search, not the run's
 RUN_CONFIG = "config.json"  # in the run directory, two levels above models/<generation>
 STARTUP_TIMEOUT_S = 120.0  # first command and first genmove of a fresh engine (imports, JIT compilation)
-RESIGN_WINRATE = 0.05  # mcts players resign below this (root and best move), as ``alphazero gtp`` does
 KINDS = ("random", "raw", "mcts", "gnugo", "gtp")
 _NAME_PREFIX = re.compile(r"^([A-Za-z0-9_.+-]+)=(?=(random$|raw:|mcts:|gnugo:|gtp:))")
 _BUDGET = re.compile(r"^(?:(\d+)|(\d+(?:\.\d*)?|\.\d+)s)$")
@@ -305,10 +305,10 @@ class Player(Protocol):
     name: str
     history: int  # feature history the player reads from the referee's game (1 if none)
 
-    def new_game(self, game: GtpGame, seed: int) -> None:
+    def new_game(self, game: BoardHistory, seed: int) -> None:
         """A fresh game (empty board of ``game.size`` under ``game.rules``) starts."""
 
-    def genmove(self, game: GtpGame, colour: int) -> int:
+    def genmove(self, game: BoardHistory, colour: int) -> int:
         """An action for ``colour`` to play in ``game`` (not yet played), or ``RESIGN``; raises ``Forfeit``."""
 
     def observe(self, colour: int, action: int) -> None:
@@ -327,10 +327,10 @@ class RandomPlayer:
         self.name = name
         self.rng = np.random.default_rng(0)
 
-    def new_game(self, game: GtpGame, seed: int) -> None:
+    def new_game(self, game: BoardHistory, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
 
-    def genmove(self, game: GtpGame, colour: int) -> int:
+    def genmove(self, game: BoardHistory, colour: int) -> int:
         return random_move(game, colour, self.rng)
 
     def observe(self, colour: int, action: int) -> None:
@@ -340,20 +340,12 @@ class RandomPlayer:
         pass
 
 
-def random_move(game: GtpGame, colour: int, rng: np.random.Generator) -> int:
+def random_move(game: BoardHistory, colour: int, rng: np.random.Generator) -> int:
     n = game.size
     points = coords.action_points(n)
     candidates = [int(a) for a in game.legal_actions(colour)
                   if a != n * n and not B.is_own_eye_row(game.state, 0, int(points[a]), colour)]
     return candidates[int(rng.integers(len(candidates)))] if candidates else n * n
-
-
-def _position_for(game: GtpGame, colour: int) -> B.BoardState:
-    state = B.take_rows(game.state, [0])
-    if state.to_play[0] != colour:
-        state.to_play[0] = colour
-        state.ko_point[0] = B.NO_POINT
-    return state
 
 
 class RawNetworkPlayer:
@@ -362,11 +354,11 @@ class RawNetworkPlayer:
     def __init__(self, name: str, evaluator, history: int) -> None:
         self.name, self.evaluator, self.history = name, evaluator, history
 
-    def new_game(self, game: GtpGame, seed: int) -> None:
+    def new_game(self, game: BoardHistory, seed: int) -> None:
         pass
 
-    def genmove(self, game: GtpGame, colour: int) -> int:
-        state = _position_for(game, colour)
+    def genmove(self, game: BoardHistory, colour: int) -> int:
+        state = game.position_for(colour)
         planes = F.encode(state, game.rules, history=self.history)  # [1, C, n, n]
         legal = B.legal_mask(state, game.rules)  # [1, A]
         logits, _, _ = self.evaluator(planes, legal)
@@ -377,12 +369,6 @@ class RawNetworkPlayer:
 
     def close(self) -> None:
         pass
-
-
-def _hopeless(visits: int, root_winrate: float, best_winrate: float, score_lead: float, resign_winrate: float) -> bool:
-    """Resign (as ``alphazero gtp`` does): the root and the chosen move both below the threshold
-    and the network's score lead negative, after at least two visits."""
-    return visits >= 2 and root_winrate < resign_winrate and best_winrate < resign_winrate and score_lead < 0
 
 
 class SearchNetworkPlayer:
@@ -399,15 +385,14 @@ class SearchNetworkPlayer:
         """The search it plays with."""
         return self.search.search_config
 
-    def new_game(self, game: GtpGame, seed: int) -> None:
+    def new_game(self, game: BoardHistory, seed: int) -> None:
         self.search.rng = np.random.default_rng(seed)
 
-    def genmove(self, game: GtpGame, colour: int) -> int:
+    def genmove(self, game: BoardHistory, colour: int) -> int:
         if game.to_play != colour:
             raise Forfeit("error", f"asked to move for colour {colour} out of turn")
         report = self.search.think(game, self.seconds)
-        best = report.candidates[0].winrate if report.candidates else report.winrate
-        if _hopeless(report.visits, report.winrate, best, report.score_lead, self.resign_winrate):
+        if report_is_hopeless(report, self.resign_winrate):
             return RESIGN
         return int(report.best_action)
 
@@ -436,10 +421,10 @@ class GumbelNetworkPlayer:
         self._mcts = None  # BatchedMCTS over a batch of one, rebuilt when the size or rules change
         self._key = None
 
-    def new_game(self, game: GtpGame, seed: int) -> None:
+    def new_game(self, game: BoardHistory, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
 
-    def _search(self, game: GtpGame):
+    def _search(self, game: BoardHistory):
         from selfplay.mcts import BatchedMCTS
 
         key = (game.size, game.rules)
@@ -455,7 +440,7 @@ class GumbelNetworkPlayer:
         mcts.search(self.rng, self.visits, full_search=False, rows=[0])
         return mcts
 
-    def genmove(self, game: GtpGame, colour: int) -> int:
+    def genmove(self, game: BoardHistory, colour: int) -> int:
         from selfplay.tree import ROOT, child_q
 
         if game.to_play != colour:
@@ -465,13 +450,15 @@ class GumbelNetworkPlayer:
         root = (1.0 + mcts.root_value(0)) / 2.0
         q = float(child_q(mcts.tree, 0)[action])
         best = (1.0 + q) / 2.0 if math.isfinite(q) else root
-        if root < self.resign_winrate and best < self.resign_winrate:
-            planes = F.encode(game.state, game.rules, history=self.history)  # [1, C, n, n]
-            out = self.evaluator(planes, B.legal_mask(game.state, game.rules))
-            score = float(out[2]["score"][0]) if len(out) > 2 and "score" in out[2] else 0.0
-            if _hopeless(int(mcts.tree.visits[0, ROOT]), root, best, score, self.resign_winrate):
-                return RESIGN
+        if hopeless(int(mcts.tree.visits[0, ROOT]), root, best, lambda: self._score_lead(game), self.resign_winrate):
+            return RESIGN
         return action
+
+    def _score_lead(self, game: BoardHistory) -> float:
+        """The network's score lead for the side to move (0 without a score head)."""
+        planes = F.encode(game.state, game.rules, history=self.history)  # [1, C, n, n]
+        out = self.evaluator(planes, B.legal_mask(game.state, game.rules))
+        return float(out[2]["score"][0]) if len(out) > 2 and "score" in out[2] else 0.0
 
     def observe(self, colour: int, action: int) -> None:
         pass
@@ -509,7 +496,7 @@ class GtpPlayer:
         except GtpError as e:
             raise Forfeit("error" if what == "genmove" else "refused", str(e)) from None
 
-    def new_game(self, game: GtpGame, seed: int) -> None:
+    def new_game(self, game: BoardHistory, seed: int) -> None:
         if self.engine is not None and self.engine.failure is not None:
             self.engine.close()
             self.engine = None
@@ -524,7 +511,7 @@ class GtpPlayer:
         self._call("clear_board", self.engine.clear_board)
         self._call("komi", self.engine.komi, game.komi)
 
-    def genmove(self, game: GtpGame, colour: int) -> int:
+    def genmove(self, game: BoardHistory, colour: int) -> int:
         colour_name = "black" if colour == B.BLACK else "white"
         timeout = self.move_timeout if self.warm else max(self.move_timeout, STARTUP_TIMEOUT_S)
         reply = self._call("genmove", self.engine.command, self.genmove_command, colour_name, timeout=timeout).strip()

@@ -6,6 +6,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from go_engine import coords
+
 MAX_LINE = 64 * 1024  # longer input lines are refused (the rest of the line is discarded)
 MAX_ID = 2**63 - 1
 
@@ -83,3 +85,23 @@ def parse_color(text: str) -> int:
     if lowered in ("w", "white"):
         return 2
     raise GtpError("syntax error")
+
+
+def check_nargs(args, *counts: int) -> None:
+    """A command's argument count must be one of ``counts``."""
+    if len(args) not in counts:
+        raise GtpError("syntax error")
+
+
+def parse_vertex(text: str, n: int) -> int:
+    """A GTP vertex (or ``pass``) of an ``n``x``n`` board to an action."""
+    try:
+        return coords.gtp_to_action(text, n)
+    except ValueError:
+        raise GtpError("syntax error" if not text[:1].isalpha() else "invalid coordinate") from None
+
+
+def parse_move(args, n: int) -> tuple[int, int]:
+    """``COLOR VERTEX`` (``play``, ``is_legal``) to (colour, action)."""
+    check_nargs(args, 2)
+    return parse_color(args[0]), parse_vertex(args[1], n)

@@ -1,4 +1,4 @@
-"""The GTP player: batched MCTS (a batch of one) over the GTP game, reporting for analysis.
+"""The GTP player: batched MCTS (a batch of one) over the game's history, reporting for analysis.
 
 Search runs in chunks of simulations so it can stop on a visit budget, a time budget, a GUI's new
 input (analysis, pondering), or a full tree. The tree is kept between moves: when the game goes on
@@ -22,10 +22,10 @@ import numpy as np
 from alphazero.analysis.results import principal_variation
 from alphazero.config.search import SearchConfig
 from alphazero.gtp.analysis import Candidate, SearchReport
-from alphazero.gtp.game import GtpGame
 from go_engine import board as B
 from go_engine import coords
 from go_engine import features as F
+from go_engine.history import BoardHistory
 from selfplay.mcts import BatchedMCTS
 from selfplay.tree import ROOT, child_q, child_visits
 
@@ -33,6 +33,7 @@ CHUNK = 8  # simulations between checks of the clock / input / report interval
 MAX_TREE_SIMULATIONS = 20_000  # simulations one search may add (tree memory ~ 2 N * A * 8 bytes)
 MAX_REPLAYED_MOVES = 4  # a game that moved on by more than this from the tree's root gets a new tree
 PLAYOUTS_FOR_OWNERSHIP = 128
+PV_LENGTH = 12  # moves of a candidate's principal variation
 
 
 class SearchPlayer:
@@ -48,14 +49,13 @@ class SearchPlayer:
         self.rng = np.random.default_rng(seed)
         self.max_tree_simulations = max(visits, max_tree_simulations)
         self.has_ownership = has_ownership
-        self.last_visits_per_second = 0.0
         self._mcts: BatchedMCTS | None = None  # the kept tree (a batch of one)
         self._key = None  # (size, rules) the tree was built for
         self._setup: list = []  # the game's setup and moves at the tree's root
         self._moves: list = []
 
     # ---- the search --------------------------------------------------------------------------
-    def _root_estimates(self, game: GtpGame) -> tuple[float, np.ndarray | None]:
+    def _root_estimates(self, game: BoardHistory) -> tuple[float, np.ndarray | None]:
         """(score lead of the side to move, ownership [n*n] side to move) from the network, if it has them."""
         planes = F.encode(game.state, game.rules, history=self.history)
         legal = B.legal_mask(game.state, game.rules)
@@ -65,7 +65,7 @@ class SearchPlayer:
         ownership = np.asarray(aux["ownership"][0], np.float32) if "ownership" in aux else None
         return score, ownership
 
-    def _tree_for(self, game: GtpGame, allow_pass: bool) -> BatchedMCTS:
+    def _tree_for(self, game: BoardHistory, allow_pass: bool) -> BatchedMCTS:
         """The kept tree advanced to the game's position, or a fresh one."""
         key = (game.size, game.rules)
         if self._mcts is None or self._key != key:
@@ -101,7 +101,7 @@ class SearchPlayer:
         self._setup, self._moves = (list(game.setup), list(game.moves)) if allow_pass else (None, [])
         return mcts
 
-    def think(self, game: GtpGame, seconds: float | None, report: Callable[[SearchReport], None] | None = None,
+    def think(self, game: BoardHistory, seconds: float | None, report: Callable[[SearchReport], None] | None = None,
               report_every: float | None = None, should_stop: Callable[[], bool] | None = None,
               allow_pass: bool = True) -> SearchReport:
         """Search until the root has ``visits`` visits (kept visits count), ``seconds`` pass, the
@@ -132,11 +132,9 @@ class SearchPlayer:
                 break
             if should_stop is not None and should_stop():
                 break
-        elapsed = max(time.monotonic() - started, 1e-9)
-        self.last_visits_per_second = added / elapsed
         return self._report(mcts, game, score, ownership, allow_pass)
 
-    def _report(self, mcts: BatchedMCTS, game: GtpGame, score: float, ownership, allow_pass: bool) -> SearchReport:
+    def _report(self, mcts: BatchedMCTS, game: BoardHistory, score: float, ownership, allow_pass: bool) -> SearchReport:
         t = mcts.tree
         n = game.size
         visits = child_visits(t, 0)
@@ -154,7 +152,7 @@ class SearchPlayer:
             mean = float(q[a])
             var = float(t.value_sq_sum[0, child]) / v - mean * mean if v > 1 else 1.0
             stderr = math.sqrt(max(var, 0.0) / v) if v > 1 else 1.0
-            pv, pv_visits = self._pv(mcts, a)
+            pv, pv_visits = principal_variation(mcts, 0, a, PV_LENGTH)  # the most visited line, its visits
             candidates.append(Candidate(
                 action=a, visits=v, winrate=(1.0 + mean) / 2.0, prior=float(prior[a]),
                 lcb=max(0.0, (1.0 + mean - mcts.config.lcb_z * stderr) / 2.0),
@@ -179,13 +177,8 @@ class SearchPlayer:
                             score_stdev=float(values.score_stdev[ROOT]) if t.visits[0, ROOT] > 0 else 0.0,
                             ownership_stdev=values.ownership_stdev[ROOT].astype(np.float32) if own and t.visits[0, ROOT] > 0 else None)
 
-    @staticmethod
-    def _pv(mcts: BatchedMCTS, first: int, max_len: int = 12) -> tuple[list[int], list[int]]:
-        """(the most visited line from ``first``, the visits of each of its nodes)."""
-        return principal_variation(mcts, 0, first, max_len)
-
     # ---- ownership ---------------------------------------------------------------------------
-    def ownership(self, game: GtpGame) -> np.ndarray:
+    def ownership(self, game: BoardHistory) -> np.ndarray:
         """``[n*n] float32``, black's view: the ownership head if the network has one, else the
         mean final ownership of random play-outs (own eyes never filled) from the position."""
         if self.has_ownership:
@@ -195,7 +188,7 @@ class SearchPlayer:
         return playout_ownership(game, PLAYOUTS_FOR_OWNERSHIP, int(self.rng.integers(2**31)))
 
 
-def playout_ownership(game: GtpGame, playouts: int, seed: int) -> np.ndarray:
+def playout_ownership(game: BoardHistory, playouts: int, seed: int) -> np.ndarray:
     state = B.take_rows(game.state, np.zeros(playouts, np.int64))
     state.done[:] = False
     state.passes[:] = 0

@@ -12,7 +12,7 @@ import traceback
 from typing import Callable, TextIO
 
 from alphazero.gtp.engine import GtpEngine
-from alphazero.gtp.protocol import MAX_LINE, GtpError, clean_line, format_response, parse_command
+from alphazero.gtp.protocol import MAX_LINE, Command, GtpError, clean_line, format_response, parse_command
 
 _EOF = object()
 _TOO_LONG = object()
@@ -38,34 +38,77 @@ def _reader(stream: TextIO, lines: "queue.Queue[object]") -> None:
         lines.put(raw)
 
 
-def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO, log: Callable[[str], None]) -> int:
-    lines: "queue.Queue[object]" = queue.Queue()
-    threading.Thread(target=_reader, args=(stdin, lines), daemon=True).start()
-    pending: list[object] = []
+class _Input:
+    """The reader thread's lines, with a peek that tells a streaming command the GUI spoke."""
 
-    def next_line() -> object:
-        return pending.pop(0) if pending else lines.get()
+    def __init__(self, stream: TextIO) -> None:
+        self.lines: "queue.Queue[object]" = queue.Queue()
+        self.pending: list[object] = []
+        threading.Thread(target=_reader, args=(stream, self.lines), daemon=True).start()
 
-    def input_pending() -> bool:
-        if pending:
+    def next_line(self) -> object:
+        return self.pending.pop(0) if self.pending else self.lines.get()
+
+    def input_pending(self) -> bool:
+        if self.pending:
             return True
         try:
-            pending.append(lines.get_nowait())
+            self.pending.append(self.lines.get_nowait())
             return True
         except queue.Empty:
             return False
+
+
+def _run_streaming(engine: GtpEngine, cmd: Command, write: Callable[[str], None], input_pending: Callable[[], bool]) -> None:
+    """A streaming command writes ``=id`` itself (``emit(None)``) before its partial output."""
+    started = False
+
+    def emit(text: str | None) -> None:
+        nonlocal started
+        if text is None:
+            if not started:
+                write("=" + ("" if cmd.id is None else str(cmd.id)) + "\n")
+                started = True
+            return
+        write(text)
+
+    engine.streaming[cmd.name](cmd.args, emit, input_pending)
+    engine.command_done(cmd.name)
+    write("\n" if started else format_response(cmd.id, True, ""))
+
+
+def _run_command(engine: GtpEngine, cmd: Command, write: Callable[[str], None], input_pending: Callable[[], bool],
+                 log: Callable[[str], None]) -> None:
+    try:
+        if cmd.name in engine.streaming:
+            _run_streaming(engine, cmd, write, input_pending)
+            return
+        handler = engine.handlers.get(cmd.name)
+        if handler is None:
+            raise GtpError("unknown command")
+        write(format_response(cmd.id, True, handler(cmd.args)))
+        engine.command_done(cmd.name)
+    except GtpError as e:
+        write(format_response(cmd.id, False, str(e)))
+    except Exception as e:  # noqa: BLE001 - the engine must answer and stay in sync
+        log(f"internal error in {cmd.name}: {e!r}\n{traceback.format_exc()}")
+        write(format_response(cmd.id, False, f"internal error: {type(e).__name__}"))
+
+
+def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO, log: Callable[[str], None]) -> int:
+    source = _Input(stdin)
 
     def write(text: str) -> None:
         stdout.write(text)
         stdout.flush()
 
     while not engine.quit_requested:
-        if engine.ponder_due and not input_pending():
+        if engine.ponder_due and not source.input_pending():
             try:
-                engine.ponder(input_pending)
+                engine.ponder(source.input_pending)
             except Exception as e:  # noqa: BLE001 - pondering is optional; never lose the session
                 log(f"pondering failed: {e!r}")
-        item = next_line()
+        item = source.next_line()
         if item is _EOF:
             break
         if item is _TOO_LONG:
@@ -77,35 +120,5 @@ def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO, log: Callable[[str],
         cmd = parse_command(line)
         if cmd.name == "":
             continue  # an id-only line is ignored, as GNU Go does
-        head = "=" + ("" if cmd.id is None else str(cmd.id))
-        try:
-            if cmd.name in engine.streaming:
-                started = False
-
-                def emit(text: str | None) -> None:
-                    nonlocal started
-                    if text is None:
-                        if not started:
-                            write(head + "\n")
-                            started = True
-                        return
-                    write(text)
-
-                engine.streaming[cmd.name](cmd.args, emit, input_pending)
-                engine.command_done(cmd.name)
-                if started:
-                    write("\n")
-                else:
-                    write(format_response(cmd.id, True, ""))
-                continue
-            handler = engine.handlers.get(cmd.name)
-            if handler is None:
-                raise GtpError("unknown command")
-            write(format_response(cmd.id, True, handler(cmd.args)))
-            engine.command_done(cmd.name)
-        except GtpError as e:
-            write(format_response(cmd.id, False, str(e)))
-        except Exception as e:  # noqa: BLE001 - the engine must answer and stay in sync
-            log(f"internal error in {cmd.name}: {e!r}\n{traceback.format_exc()}")
-            write(format_response(cmd.id, False, f"internal error: {type(e).__name__}"))
+        _run_command(engine, cmd, write, source.input_pending, log)
     return 0

@@ -24,9 +24,9 @@ from alphazero.arena.players import (
 )
 from alphazero.config.run import load_config
 from alphazero.config.search import SearchConfig
-from alphazero.gtp.game import GtpGame
 from alphazero.train.loop import prepare_run_dir
 from alphazero.train.run_dir import RunDir
+from go_engine.history import BoardHistory
 from go_engine.rules import preset
 from go_engine.sgf import read_sgf, replay
 from selfplay.tree import ROOT, child_visits
@@ -69,7 +69,7 @@ def test_gumbel_run_checkpoint_searches_with_the_runs_config_and_plays_legal_gam
             player.search_config.gumbel_c_visit, player.search_config.gumbel_c_scale) == (True, 16, 6, 40.0, 0.2)
 
     # One move: exactly the budget, sequential halving over at most the 6 considered actions.
-    game = GtpGame(5, RULES, history=HISTORY)
+    game = BoardHistory(5, RULES, history=HISTORY)
     player.new_game(game, seed=1)
     action = player.genmove(game, game.to_play)
     tree = player._mcts.tree
@@ -101,7 +101,7 @@ def test_explicit_budget_overrides_only_the_budget(tmp_path):
     player = build_player(spec, RULES, move_timeout=60.0)
     assert isinstance(player, GumbelNetworkPlayer)
     assert player.search_config == without_noise(search, simulations=24)
-    game = GtpGame(5, RULES, history=HISTORY)
+    game = BoardHistory(5, RULES, history=HISTORY)
     player.genmove(game, game.to_play)
     assert int(child_visits(player._mcts.tree, 0).sum()) == 24
     # Gumbel's halving schedule needs the visit count: a time budget is refused, clearly.
@@ -136,7 +136,7 @@ def test_puct_run_checkpoint_uses_the_runs_puct_constants(tmp_path):
     assert isinstance(player, SearchNetworkPlayer) and spec.visits == 24 and player.search.visits == 24
     assert player.search_config == without_noise(search)
     assert (player.search_config.c_puct_init, player.search_config.fpu_reduction, player.search_config.lcb_z) == (2.0, 0.4, 1.0)
-    game = GtpGame(5, RULES, history=HISTORY)
+    game = BoardHistory(5, RULES, history=HISTORY)
     player.new_game(game, seed=0)
     action = player.genmove(game, game.to_play)
     assert action in [int(a) for a in game.legal_actions(game.to_play)]

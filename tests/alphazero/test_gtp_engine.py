@@ -370,3 +370,25 @@ def test_pondering_searches_until_the_next_command():
     server.join(timeout=60)
     assert not server.is_alive()
     assert out.getvalue().split("\n\n")[1] == "= alphazero-go"
+
+
+def test_every_registered_command_answers_junk_arguments_without_an_internal_error():
+    from alphazero.gtp.commands import HANDLERS, STREAMING
+
+    engine = make_engine(size=5)
+    session(engine, "play b C3\n")
+    before = state_snapshot(engine)
+    names = sorted((set(HANDLERS) | set(STREAMING)) - {"quit"})
+    assert session(engine, "list_commands\n")[0][2:].split("\n") == [*HANDLERS, *STREAMING]
+    out = session(engine, "".join(f"{name} x 7 +1 -2\n" for name in names))
+    assert len(out) == len(names)
+    for name, reply in zip(names, out):
+        assert "internal error" not in reply, (name, reply)
+        assert name in ("list_commands", "kgs-game_over", "protocol_version", "name", "version") or reply.startswith("?"), (name, reply)
+    assert state_snapshot(engine) == before
+
+
+def test_undo_after_two_passes_and_a_dispute_move():
+    engine = make_engine(size=5)
+    assert session(engine, "play b pass\nplay w pass\nplay b C3\nundo\nundo\n") == ["="] * 5
+    assert engine.game.moves == [(B.BLACK, 25)]

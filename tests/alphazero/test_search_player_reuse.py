@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 
 from alphazero.config.search import SearchConfig
-from alphazero.gtp.game import GtpGame
 from alphazero.gtp.search_player import SearchPlayer
 from go_engine import board as B
+from go_engine.history import BoardHistory
 from go_engine.rules import preset
 from selfplay.evaluators import UniformEvaluator
 
 
 @pytest.mark.parametrize("reuse", [True, False])
 def test_search_player_reuses_the_tree_only_when_configured(reuse):
-    game = GtpGame(7, preset("chinese"), history=8)
+    game = BoardHistory(7, preset("chinese"), history=8)
     player = SearchPlayer(UniformEvaluator(), SearchConfig(tree_reuse=reuse), visits=40, history=8, seed=0)
     report = player.think(game, None)
     assert report.visits == 40  # the chunks of one move add up to the budget

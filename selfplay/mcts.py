@@ -77,6 +77,11 @@ class RowState(NamedTuple):
     pbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     owner: np.ndarray  # [B, n*n] int8       work space for exact terminal scoring
     queue: np.ndarray  # [B, n*n] int32      work space for exact terminal scoring
+    leaf_depth: np.ndarray  # [B] int32      plies from the root to this step's leaf
+    avoid: np.ndarray  # [B, 2, A] int32     avoid/allowMoves: action banned at depths < this, for the root's side to move (0) / the other side (1)
+    avoid_depth: np.ndarray  # [B] int32     the largest of ``avoid[b]`` (0: no restriction in this row's search)
+    wide_noise: np.ndarray  # [B] float32    KataGo's wideRootNoise at this row's root (0: off)
+    wide_seed: np.ndarray  # [B] uint64      seed of the wide-root-noise draws
 
 
 # ---- kernels --------------------------------------------------------------------------------
@@ -138,6 +143,75 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
     return best
 
 
+# splitmix64 constants: the wide-root-noise draws are a hash of (seed, root visits, action), so a
+# search is reproducible whatever thread runs its row.
+_MIX_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+
+
+@row_kernel
+def _mix64(x: np.uint64) -> np.uint64:
+    z = x + _MIX_GAMMA
+    z = (z ^ (z >> np.uint64(30))) * _MIX_1
+    z = (z ^ (z >> np.uint64(27))) * _MIX_2
+    return z ^ (z >> np.uint64(31))
+
+
+@row_kernel
+def _unit(x: np.uint64) -> float:
+    """A uniform draw in (0, 1] from 53 bits of ``x``."""
+    return (float(x >> np.uint64(11)) + 1.0) * (1.0 / 9007199254740992.0)
+
+
+@row_kernel
+def wide_root_bonus(seed: np.uint64, visits: int, a: int, num_actions: int, w: float) -> float:
+    """KataGo's wideRootNoise Q bonus for root child ``a`` at this selection: with probability 1/2,
+    ``w * |N(0, 1)|``, else 0."""
+    h = _mix64(seed ^ np.uint64(visits * num_actions + a))
+    if h & np.uint64(1):
+        return 0.0
+    h2 = _mix64(h)
+    z = math.sqrt(-2.0 * math.log(_unit(h2))) * math.cos(2.0 * math.pi * _unit(_mix64(h2)))
+    return w * abs(z)
+
+
+@row_kernel
+def wide_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
+    """PUCT at the root under KataGo's wideRootNoise ``w``: each child's prior is flattened to
+    ``p ** (1 / (4w + 1))`` in the exploration term and, per selection and child, its Q (the fpu value
+    for an unvisited one) gets ``wide_root_bonus``, so the search spreads wider than the policy and
+    values alone would send it. Noise is different for every child, so each unvisited child is
+    scored on its own (``puct_action``'s best-unvisited shortcut does not hold)."""
+    A = t.children.shape[2]
+    N = t.visits[b, ROOT]
+    w = float(st.wide_noise[b])
+    power = 1.0 / (4.0 * w + 1.0)
+    cp = prm.c_puct_init + math.log((N + prm.c_puct_base + 1.0) / prm.c_puct_base)
+    explore = cp * math.sqrt(max(N, 1))
+    visited_prior = 0.0
+    for a in range(A):
+        c = t.children[b, ROOT, a]
+        if c >= 0 and t.visits[b, c] > 0:
+            visited_prior += t.prior[b, ROOT, a]
+    fpu_q = t.value_sum[b, ROOT] / max(N, 1) - prm.fpu_reduction_root * math.sqrt(visited_prior)
+    seed = st.wide_seed[b]
+    best = -1
+    best_score = -1e300
+    for a in range(A):
+        c = t.children[b, ROOT, a]
+        if c == ILLEGAL:
+            continue
+        n = t.visits[b, c] if c >= 0 else 0
+        q = -t.value_sum[b, c] / n if n > 0 else fpu_q
+        p = float(t.prior[b, ROOT, a]) ** power
+        score = q + wide_root_bonus(seed, N, a, A, w) + explore * p / (1.0 + n)
+        if score > best_score:
+            best_score = score
+            best = a
+    return best
+
+
 @row_kernel
 def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     """Walk from the root to a new child (created here: node i on the i-th new simulation) or to
@@ -152,6 +226,8 @@ def descend_row(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
             a = G.root_action(t, b, st.halving[b], st.level, st.gumbel[b], prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b])
         elif st.use_gumbel[b]:
             a = G.interior_action(t, b, node, prm.gumbel_c_visit, prm.gumbel_c_scale, st.qbuf[b], st.pbuf[b])
+        elif node == ROOT and st.wide_noise[b] > 0.0:
+            a = wide_root_action(t, st, b, prm)
         else:
             a = puct_action(t, b, node, prm, st.forced[b] and node == ROOT)
         st.path[b, depth] = a
@@ -207,6 +283,7 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
                 NS.record_terminal_row(stats, b, leaf, scratch, st.owner[b])
             else:
                 st.slot[b] = 0
+    st.leaf_depth[b] = depth
     if st.slot[b] == 0:
         # Leaves at one depth below one root share all but their ``depth`` newest history steps:
         # when planes[b] holds the previous such leaf, only those are written. One legality scan
@@ -284,6 +361,25 @@ def expand_row(t: Tree, st: RowState, b: int, node: int, logits: np.ndarray, leg
 
 
 @row_kernel
+def restrict_row(t: Tree, st: RowState, b: int, node: int, depth: int) -> None:
+    """avoidMoves/allowMoves below the root (KataGo's avoidMoveUntilByLoc): the children of
+    ``node``, ``depth`` plies down, that are banned for its side to move at that depth become
+    ILLEGAL, so the search never enters them (priors kept, as KataGo does off the root). A node
+    where every legal move is banned keeps them all."""
+    side = depth & 1
+    A = t.children.shape[2]
+    left = 0
+    for a in range(A):
+        if t.children[b, node, a] != ILLEGAL and st.avoid[b, side, a] <= depth:
+            left += 1
+    if left == 0:
+        return
+    for a in range(A):
+        if st.avoid[b, side, a] > depth:
+            t.children[b, node, a] = ILLEGAL
+
+
+@row_kernel
 def backup_row(t: Tree, b: int, leaf: int, value: float) -> None:
     """Add ``value`` (leaf's side to move) along the path, flipping sign at every ply."""
     node = leaf
@@ -306,6 +402,8 @@ def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values:
         v = values[s]
         t.raw_value[b, leaf] = v
         expand_row(t, st, b, leaf, logits[s], legal[s])
+        if st.avoid_depth[b] > st.leaf_depth[b] > 0:
+            restrict_row(t, st, b, leaf, st.leaf_depth[b])
         NS.record_eval_row(stats, b, leaf, s, scores, ownership)
     else:
         v = t.raw_value[b, leaf]
@@ -400,6 +498,11 @@ class BatchedMCTS:
             pbuf=np.zeros((nb, A), np.float32),
             owner=np.zeros((nb, n * n), np.int8),
             queue=np.zeros((nb, n * n), np.int32),
+            leaf_depth=np.zeros(nb, np.int32),
+            avoid=np.zeros((nb, 2, A), np.int32),
+            avoid_depth=np.zeros(nb, np.int32),
+            wide_noise=np.zeros(nb, np.float32),
+            wide_seed=np.zeros(nb, np.uint64),
         )
         self._remap = np.zeros(N, np.int32)
         # Analysis statistics (selfplay.node_stats), off unless asked for: zero-width arrays then.
@@ -429,7 +532,7 @@ class BatchedMCTS:
             if self.roots.done[b]:
                 raise ValueError(f"row {b}: the game is over; reset it before searching")
             if not (cfg.reuses_tree if keep_tree is None else keep_tree):
-                reset_row(t, b)
+                self._fresh_row(b)
             free = t.capacity - int(t.num_nodes[b])
             if free < s:
                 raise ValueError(f"row {b}: {free} free tree nodes for {s} simulations (advance() keeps room)")
@@ -459,6 +562,35 @@ class BatchedMCTS:
                     t.prior[b, ROOT, legal] = (1.0 - eps) * t.prior[b, ROOT, legal] + eps * st.noise[b, legal]
                 else:
                     st.noise_eps[b] = cfg.dirichlet_epsilon
+
+    def restrict(self, b: int, until: np.ndarray) -> None:
+        """avoidMoves/allowMoves for row ``b``'s tree (kept while its searches continue it; a fresh
+        root, ``advance`` or ``reset`` clears them):
+        ``until`` ([2, A] ints) bans action a at depths below ``until[side, a]`` for the root's side
+        to move (side 0) and the other side (1), depth 0 being the root. Below the root the search
+        applies it when it expands a node; the root itself is the caller's (its priors are the
+        caller's to renormalise, and a banned root move must not be searched before that)."""
+        until = np.asarray(until)
+        if until.shape != (2, self.num_actions) or (until < 0).any():
+            raise ValueError(f"until must be [2, {self.num_actions}] non-negative ints, got {until.shape}")
+        self.rows.avoid[b] = until
+        self.rows.avoid_depth[b] = int(until.max())
+
+    def widen_root(self, b: int, noise: float, seed: int) -> None:
+        """KataGo's wideRootNoise for row ``b``'s tree (cleared with the restrictions):
+        root priors flattened and random Q bonuses (``wide_root_action``); 0 leaves the search as is."""
+        if not (noise >= 0.0 and math.isfinite(noise)):
+            raise ValueError(f"wide root noise must be a finite number >= 0, got {noise}")
+        self.rows.wide_noise[b] = noise
+        self.rows.wide_seed[b] = np.uint64(seed % 2**64)
+
+    def _clear_options(self, b: int) -> None:
+        self.rows.avoid_depth[b] = 0
+        self.rows.wide_noise[b] = 0.0
+
+    def _fresh_row(self, b: int) -> None:
+        reset_row(self.tree, b)
+        self._clear_options(b)
 
     def active(self) -> np.ndarray:
         """``[B] bool``: rows whose search is still running."""
@@ -570,6 +702,7 @@ class BatchedMCTS:
         t = self.tree
         child = int(t.children[b, ROOT, action]) if t.expanded[b, ROOT] else -1
         max_keep = t.capacity - self.max_simulations
+        self._clear_options(b)  # depths count from the root: a new root drops them
         if not self.config.reuses_tree or child < 0 or max_keep < 1 or not t.expanded[b, child]:
             reset_row(t, b)
         else:
@@ -586,7 +719,7 @@ class BatchedMCTS:
 
     def reset(self, b: int) -> None:
         """Forget row ``b``'s tree (a new game started there)."""
-        reset_row(self.tree, b)
+        self._fresh_row(b)
         self.rows.sims_left[b] = 0
         self.rows.root_pending[b] = False
 

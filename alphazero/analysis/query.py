@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+import numpy as np
 
 from alphazero.analysis.position import FieldError, Positions, build_positions, parse_colour, parse_location, parse_pairs
 from go_engine import board as B
@@ -48,15 +50,27 @@ POSITION_FIELDS = {
     "includePolicy", "includePVVisits", "avoidMoves", "allowMoves", "overrideSettings", "reportDuringSearchEvery",
     "firstReportDuringSearchAfter", "priority", "priorities",
 }
+MAX_WIDE_ROOT_NOISE = 5.0  # KataGo's bound for wideRootNoise (setup.cpp)
 KNOWN_SETTINGS = {"reportAnalysisWinratesAs", "maxTime", "wideRootNoise", "maxVisits"}
 
 
 @dataclass(frozen=True)
-class RootRestriction:
-    """avoidMoves / allowMoves as applied by this engine: at the root, for its side to move."""
+class MoveRestriction:
+    """avoidMoves / allowMoves as KataGo applies them (``avoidMoveUntilByLoc``): an action is banned
+    for a colour at every node of the search fewer than its ``untilDepth`` plies below the analysed
+    position (depth 0 is the position's own move). ``allowMoves`` bans every other action,
+    pass included, for its player."""
 
-    avoid: frozenset[int] = frozenset()
-    allow: frozenset[int] | None = None  # None: no allow list
+    until: dict[int, tuple[int, ...]]  # colour -> [A] untilDepth per action (0: never banned)
+
+    def for_root(self, to_play: int) -> np.ndarray:
+        """``[2, A] int32``: the bans for the root's side to move (row 0) and the other side (row 1),
+        as ``BatchedMCTS.restrict`` takes them."""
+        size = len(next(iter(self.until.values())))
+        out = np.zeros((2, size), np.int32)
+        for colour, depths in self.until.items():
+            out[0 if colour == to_play else 1] = depths
+        return out
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,8 @@ class Query:
     report_every: float | None = None  # seconds between isDuringSearch results
     first_report_after: float | None = None
     root_policy_temperature: float = 1.0
-    restrictions: dict[int, RootRestriction] = field(default_factory=dict)  # colour -> restriction at a root of that colour
+    restriction: MoveRestriction | None = None  # avoidMoves / allowMoves
+    wide_root_noise: float = 0.0  # overrideSettings.wideRootNoise (0: off)
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,7 @@ class Defaults:
     max_visits: int  # the tree's budget: larger maxVisits are capped (with a warning)
     history: int  # the network's history planes (positions are built with it)
     perspective: str = "BLACK"  # reportAnalysisWinratesAs
+    wide_root_noise: float = 0.0  # wideRootNoise (KataGo's analysis_example.cfg ships 0.04)
 
 
 def _is_int(value) -> bool:
@@ -195,19 +211,19 @@ def parse_rules(value) -> tuple[Rules, str, str | None]:
     raise FieldError("rules", "Must be a rules name or a rules object")
 
 
-def _restrictions(q: dict, n: int) -> tuple[dict[int, RootRestriction], str | None]:
+def _restriction(q: dict, n: int) -> MoveRestriction | None:
     if "avoidMoves" in q and "allowMoves" in q:
         raise FieldError("allowMoves", "Cannot specify both allowMoves and avoidMoves")
     key = "avoidMoves" if "avoidMoves" in q else ("allowMoves" if "allowMoves" in q else None)
     if key is None:
-        return {}, None
+        return None
     entries = q[key]
     if not isinstance(entries, list):
         raise FieldError(key, "Must be an array of {player, moves, untilDepth} objects")
     if key == "allowMoves" and len(entries) > 1:
         raise FieldError(key, "allowMoves may contain only one entry")
-    out: dict[int, set[int]] = {}
-    deeper = False
+    A = n * n + 1
+    until: dict[int, list[int]] = {}
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != {"player", "moves", "untilDepth"}:
             raise FieldError(key, "Each entry must have exactly player, moves and untilDepth")
@@ -218,21 +234,18 @@ def _restrictions(q: dict, n: int) -> tuple[dict[int, RootRestriction], str | No
         depth = entry["untilDepth"]
         if not _is_int(depth) or depth < 1:
             raise FieldError(key, "untilDepth must be an integer >= 1")
-        deeper = deeper or depth > 2
-        out.setdefault(colour, set()).update(actions)
-    if key == "avoidMoves":
-        result = {c: RootRestriction(avoid=frozenset(a)) for c, a in out.items()}
-    else:
-        result = {c: RootRestriction(allow=frozenset(a)) for c, a in out.items()}
-    warning = f"{key} is applied to the root's moves only (untilDepth beyond the root is not searched differently)" if deeper else None
-    return result, warning
+        depths = until.setdefault(colour, [0] * A)
+        banned = actions if key == "avoidMoves" else set(range(A)) - actions
+        for a in banned:
+            depths[a] = max(depths[a], depth)
+    return MoveRestriction({c: tuple(d) for c, d in until.items()}) if until else None
 
 
-def _settings(q: dict, defaults: Defaults) -> tuple[str, float | None, list[str]]:
-    """(perspective, maxTime, unknown keys) from overrideSettings."""
-    perspective, max_time = defaults.perspective, None
+def _settings(q: dict, defaults: Defaults) -> tuple[str, float | None, float, list[str]]:
+    """(perspective, maxTime, wideRootNoise, unknown keys) from overrideSettings."""
+    perspective, max_time, wide = defaults.perspective, None, defaults.wide_root_noise
     if "overrideSettings" not in q:
-        return perspective, max_time, []
+        return perspective, max_time, wide, []
     settings = q["overrideSettings"]
     if not isinstance(settings, dict):
         raise FieldError("overrideSettings", "Must be an object")
@@ -248,9 +261,10 @@ def _settings(q: dict, defaults: Defaults) -> tuple[str, float | None, list[str]
         max_time = float(value)
     if "wideRootNoise" in settings:
         value = settings["wideRootNoise"]
-        if not _is_number(value) or value < 0:
-            raise FieldError("overrideSettings", f"Could not set settings: wideRootNoise must be a number >= 0, got {value!r}")
-    return perspective, max_time, sorted(set(settings) - KNOWN_SETTINGS)
+        if not _is_number(value) or not 0 <= value <= MAX_WIDE_ROOT_NOISE:
+            raise FieldError("overrideSettings", f"Could not set settings: wideRootNoise must be a number from 0 to {MAX_WIDE_ROOT_NOISE:g}, got {value!r}")
+        wide = float(value)
+    return perspective, max_time, wide, sorted(set(settings) - KNOWN_SETTINGS)
 
 
 def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
@@ -312,9 +326,7 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
     pv_len = _int_field(q, "analysisPVLen", 1, 1000, DEFAULT_PV_LEN)
     flags = {key: _bool_field(q, key) for key in ("includeOwnership", "includeOwnershipStdev", "includeMovesOwnership",
                                                    "includeMovesOwnershipStdev", "includePolicy", "includePVVisits")}
-    restrictions, restriction_warning = _restrictions(q, n)
-    if restriction_warning:
-        warn("avoidMoves" if "avoidMoves" in q else "allowMoves", restriction_warning)
+    restriction = _restriction(q, n)
     if "priority" in q and "priorities" in q:
         raise FieldError("priorities", "Cannot specify both priority and priorities")
     if "priorities" in q:
@@ -330,7 +342,7 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
         priorities = tuple(p for _ in turns)
     report_every = _number_field(q, "reportDuringSearchEvery", 0.001, 1e6)
     first_after = _number_field(q, "firstReportDuringSearchAfter", 0.001, 1e6)
-    perspective, max_time, unknown = _settings(q, defaults)
+    perspective, max_time, wide_root_noise, unknown = _settings(q, defaults)
     if unknown:
         warn("overrideSettings", f"Unknown config params: {', '.join(unknown)}")
     for key in sorted(set(q) - POSITION_FIELDS):
@@ -342,7 +354,7 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
         include_moves_ownership=flags["includeMovesOwnership"], include_moves_ownership_stdev=flags["includeMovesOwnershipStdev"],
         include_policy=flags["includePolicy"], include_pv_visits=flags["includePVVisits"], perspective=perspective,
         max_time=max_time, report_every=report_every, first_report_after=first_after,
-        root_policy_temperature=temperature, restrictions=restrictions,
+        root_policy_temperature=temperature, restriction=restriction, wide_root_noise=wide_root_noise,
     )
     return query, warnings
 

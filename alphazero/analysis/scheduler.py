@@ -180,6 +180,10 @@ class AnalysisEngine:
             B.copy_row(job.state, 0, lane.mcts.roots, b)
             lane.mcts.roots.done[b] = False  # a finished game is analysed too (a pass ends it again)
             lane.mcts.start([b], max(1, job.query.max_visits - 1), self.rng)
+            if job.query.restriction is not None:
+                lane.mcts.restrict(b, job.query.restriction.for_root(int(lane.mcts.roots.to_play[b])))
+            if job.query.wide_root_noise > 0.0:
+                lane.mcts.widen_root(b, job.query.wide_root_noise, int(self.rng.integers(2**63)))
             job.lane, job.row, job.started = lane, b, now
             q = job.query
             if q.report_every is not None:
@@ -191,22 +195,16 @@ class AnalysisEngine:
 
     def _prepare_root(self, job: Job) -> None:
         """Once the root is expanded: keep the network's priors, then apply the root policy
-        temperature and avoidMoves/allowMoves before any child is searched."""
+        temperature and avoidMoves/allowMoves at the root (the search applies them below it)
+        before any child is searched; the allowed moves' priors are renormalised, as KataGo does."""
         t, b = job.lane.mcts.tree, job.row
         prior = t.prior[b, ROOT].astype(np.float64)
         job.raw_policy = prior.astype(np.float32)
         legal = t.children[b, ROOT] != ILLEGAL
         q = job.query
         allowed = legal.copy()
-        restriction = q.restrictions.get(int(job.lane.mcts.roots.to_play[b]))
-        if restriction is not None:
-            mask = np.zeros_like(legal)
-            if restriction.allow is not None:
-                mask[list(restriction.allow)] = True
-                allowed &= mask
-            else:
-                mask[list(restriction.avoid)] = True
-                allowed &= ~mask
+        if q.restriction is not None:
+            allowed &= job.lane.mcts.rows.avoid[b, 0] == 0
         if not allowed.any():
             allowed = legal  # nothing left to search: the restriction is ignored
         if q.root_policy_temperature != 1.0 or not np.array_equal(allowed, legal):

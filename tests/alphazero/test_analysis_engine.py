@@ -26,11 +26,11 @@ N = 5
 class Harness:
     """An engine searching in a thread; ``send`` a query object or raw line, ``get`` results."""
 
-    def __init__(self, rows: int = 8, visits: int = 16, max_visits: int = 4000) -> None:
+    def __init__(self, rows: int = 8, visits: int = 16, max_visits: int = 4000, evaluator=None) -> None:
         self.out: "queue.Queue[dict]" = queue.Queue()
         self.log: list[dict] = []  # everything the engine wrote, in order
         defaults = Defaults(visits=visits, max_visits=max_visits, history=2, perspective="BLACK")
-        self.engine = AnalysisEngine(AreaScoreEvaluator(scale=4.0, with_aux=True), 2, defaults,
+        self.engine = AnalysisEngine(evaluator or AreaScoreEvaluator(scale=4.0, with_aux=True), 2, defaults,
                                      self._emit, rows=rows)
         self.thread = threading.Thread(target=self.engine.run, daemon=True)
         self.thread.start()
@@ -203,6 +203,8 @@ MALFORMED = [
            avoidMoves=[{"player": "B", "moves": ["C3"], "untilDepth": 1}]), "allowMoves", "error"),
     (query("e16", overrideSettings={"reportAnalysisWinratesAs": "PURPLE"}), "overrideSettings", "error"),
     (query("e17", initialStones=[["B", "pass"]]), "initialStones", "error"),
+    (query("e20", overrideSettings={"wideRootNoise": 6}), "overrideSettings", "error"),
+    (query("e21", avoidMoves=[{"player": "W", "moves": ["C3"], "untilDepth": 0}]), "avoidMoves", "error"),
     (query("e18", reportDuringSearchEvery=0), "reportDuringSearchEvery", "error"),
     ({k: v for k, v in query("e19").items() if k != "rules"}, "rules", "error"),
     (json.dumps({"id": "a1", "action": "bogus"}), None, "error"),
@@ -294,15 +296,69 @@ def test_hundred_queries_in_flight():
     assert all(r["rootInfo"]["visits"] == 6 for r in finals)
 
 
-def test_avoid_and_allow_moves_restrict_the_root(harness):
-    harness.send(query("allow", [("B", "C3")], maxVisits=16,
-                       allowMoves=[{"player": "W", "moves": ["B2", "D4"], "untilDepth": 1}]))
-    harness.send(query("avoid", [("B", "C3")], maxVisits=16,
-                       avoidMoves=[{"player": "W", "moves": ["B2", "D4", "pass"], "untilDepth": 1}]))
+def _finals(harness, ids) -> dict:
     got = {}
-    while len(got) < 2:
+    while len(got) < len(ids):
         r = harness.get()
-        if r.get("isDuringSearch") is False:
+        if r.get("isDuringSearch") is False and r.get("id") in ids:
             got[r["id"]] = r
-    assert {m["move"] for m in got["allow"]["moveInfos"]} <= {"B2", "D4"}
+    return got
+
+
+def test_avoid_and_allow_moves_hold_down_to_until_depth(harness):
+    # White to move after C3. avoid: white never plays B2/D4/pass at depths 0 and 2, black never
+    # plays B3 at depth 1; allow: white plays only B2 or D4 at depths 0 and 2 (none of its own
+    # moves at depth 4 and beyond are restricted).
+    harness.send(query("allow", [("B", "C3")], maxVisits=200, analysisPVLen=6,
+                       allowMoves=[{"player": "W", "moves": ["B2", "D4", "B4", "D2"], "untilDepth": 3}]))
+    harness.send(query("avoid", [("B", "C3")], maxVisits=200, analysisPVLen=6,
+                       avoidMoves=[{"player": "W", "moves": ["B2", "D4", "pass"], "untilDepth": 3},
+                                   {"player": "B", "moves": ["B3"], "untilDepth": 2}]))
+    harness.send(query("free", [("B", "C3")], maxVisits=200, analysisPVLen=6))
+    got = _finals(harness, {"allow", "avoid", "free"})
+    allowed = {"B2", "D4", "B4", "D2"}
+    assert {m["move"] for m in got["allow"]["moveInfos"]} <= allowed
     assert not {m["move"] for m in got["avoid"]["moveInfos"]} & {"B2", "D4", "pass"}
+    deep = 0
+    for m in got["allow"]["moveInfos"]:
+        assert m["pv"][0] == m["move"]
+        if len(m["pv"]) > 2:
+            deep += 1
+            assert m["pv"][2] in allowed, m["pv"]
+    for m in got["avoid"]["moveInfos"]:
+        pv = m["pv"]
+        if len(pv) > 1:
+            assert pv[1] != "B3", pv
+        if len(pv) > 2:
+            deep += 1
+            assert pv[2] not in {"B2", "D4", "pass"}, pv
+    assert deep >= 5, "the PVs must reach the restricted depths for this test to mean anything"
+    # Unrestricted, the same search does play those moves there.
+    free = got["free"]["moveInfos"]
+    assert {m["move"] for m in free} & {"B2", "D4"}
+    assert any(len(m["pv"]) > 2 and m["pv"][2] not in allowed for m in free)
+
+
+def _spread(moves: list[dict]) -> float:
+    v = np.array([m["visits"] for m in moves], np.float64)
+    p = v / v.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def test_wide_root_noise_widens_the_root_and_zero_is_no_noise():
+    h = Harness(evaluator=AreaScoreEvaluator(scale=0.5, with_aux=True))
+    try:
+        position = [("B", "C3"), ("W", "B2"), ("B", "D4"), ("W", "D2")]
+        h.send(query("plain", position, maxVisits=150))
+        h.send(query("zero", position, maxVisits=150, overrideSettings={"wideRootNoise": 0.0}))
+        h.send(query("wide", position, maxVisits=150, overrideSettings={"wideRootNoise": 1.0}))
+        got = _finals(h, {"plain", "zero", "wide"})
+    finally:
+        h.close()
+    strip = lambda r: [(m["move"], m["visits"], m["pv"]) for m in r["moveInfos"]]  # noqa: E731
+    assert strip(got["zero"]) == strip(got["plain"])
+    assert not any("warning" in r for r in h.log if r.get("id") in ("zero", "wide"))
+    plain, wide = got["plain"]["moveInfos"], got["wide"]["moveInfos"]
+    assert max(m["visits"] for m in wide) < max(m["visits"] for m in plain)
+    assert _spread(wide) > _spread(plain) + 0.1
+    assert got["wide"]["rootInfo"]["visits"] == got["plain"]["rootInfo"]["visits"] == 150

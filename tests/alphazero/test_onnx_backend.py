@@ -91,7 +91,7 @@ def test_selfplay_with_onnxruntime_plays_games():
     assert worker.network.backend == "onnxruntime"
     weights = {k: v.numpy() for k, v in PolicyValueNet(config.network, features.num_planes(config.history)).state_dict().items()}
     records, stats = worker.run(0, weights, 40)
-    assert records and stats["evaluations"] > 0
+    assert records and stats.evaluations > 0
     assert all(np.isfinite(r.final_score) for r in records)
 
 

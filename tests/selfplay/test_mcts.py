@@ -20,7 +20,7 @@ from selfplay import gumbel as G
 from selfplay import move_choice
 from selfplay.evaluators import ILLEGAL_LOGIT, AreaScoreEvaluator, LinearEvaluator, UniformEvaluator
 from selfplay.mcts import BatchedMCTS
-from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, child_visits, row_to_dict
+from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, child_q, child_visits, row_to_dict
 from tests.selfplay.conftest import search_on
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -267,7 +267,7 @@ def test_forced_playouts_are_pruned_from_the_target():
     assert target.sum() == pytest.approx(1.0, abs=1e-5)
     best = int(np.argmax(visits))
     assert target[best] > visits[best] / visits.sum()  # mass moved off the forced children
-    pruned = move_choice.prune_forced_playouts(visits, prior.astype(np.float64), m._root_q(0), int(m.tree.visits[0, ROOT]), 1.25, 19652.0, 2.0)
+    pruned = move_choice.prune_forced_playouts(visits, prior.astype(np.float64), child_q(m.tree, 0).astype(np.float64), int(m.tree.visits[0, ROOT]), 1.25, 19652.0, 2.0)
     assert pruned[best] == visits[best] and (pruned <= visits).all() and pruned.sum() < visits.sum()
     assert np.allclose(target, pruned / pruned.sum(), atol=1e-6)
     assert ((pruned == 0) | (pruned > 1)).all()  # children left with one visit are pruned outright

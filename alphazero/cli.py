@@ -17,17 +17,23 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: every subcommand listed, but only the one named in ``argv`` (its first
+    word that is a subcommand's name) imports its module and declares its arguments. A subcommand's
+    module imports what it runs (torch, Ray, the compiled packages: seconds of CPU a start), so
+    ``alphazero gtp`` does not pay for training and ``alphazero --help`` pays for nothing."""
     parser = argparse.ArgumentParser(
         prog="alphazero",
         description="A Go engine that teaches itself: self-play training, arena matches and a GTP engine.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = next((word for word in (argv or []) if word in SUBCOMMANDS), None)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
     return parser
 
 
@@ -35,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     from alphazero.compile_cache import use_keyed_cache
 
     use_keyed_cache()  # before the subcommands import the compiled packages
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()

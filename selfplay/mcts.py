@@ -576,6 +576,22 @@ class BatchedMCTS:
         self.rows.avoid[b] = until
         self.rows.avoid_depth[b] = int(until.max())
 
+    def restrict_root(self, b: int, temperature: float = 1.0) -> None:
+        """Row ``b``'s ``restrict`` bans at its root, and a root policy temperature: call once the
+        root is expanded and before any child is searched. Banned children become illegal and the
+        allowed priors are renormalised, as KataGo does; a ban that leaves nothing to search is
+        ignored (the root keeps every legal move)."""
+        t = self.tree
+        prior = t.prior[b, ROOT].astype(np.float64)
+        legal = t.children[b, ROOT] != ILLEGAL
+        allowed = legal & (self.rows.avoid[b, 0] == 0) if self.rows.avoid_depth[b] > 0 else legal
+        if not allowed.any():
+            allowed = legal
+        if temperature != 1.0 or not np.array_equal(allowed, legal):
+            p = np.where(allowed, np.maximum(prior, 1e-30) ** (1.0 / temperature), 0.0)
+            t.prior[b, ROOT] = (p / p.sum()).astype(np.float32)
+            t.children[b, ROOT, legal & ~allowed] = ILLEGAL
+
     def widen_root(self, b: int, noise: float, seed: int) -> None:
         """KataGo's wideRootNoise for row ``b``'s tree (cleared with the restrictions):
         root priors flattened and random Q bonuses (``wide_root_action``); 0 leaves the search as is."""

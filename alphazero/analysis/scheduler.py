@@ -25,7 +25,7 @@ from alphazero.config.search import SearchConfig
 from go_engine import board as B
 from go_engine.rules import Rules
 from selfplay.mcts import BatchedMCTS
-from selfplay.tree import ILLEGAL, ROOT
+from selfplay.tree import ROOT
 
 KATAGO_VERSION = "1.15.3"  # the KataGo analysis protocol version whose fields we answer with
 ENGINE_HASH = "alphazero-go"
@@ -198,19 +198,8 @@ class AnalysisEngine:
         temperature and avoidMoves/allowMoves at the root (the search applies them below it)
         before any child is searched; the allowed moves' priors are renormalised, as KataGo does."""
         t, b = job.lane.mcts.tree, job.row
-        prior = t.prior[b, ROOT].astype(np.float64)
-        job.raw_policy = prior.astype(np.float32)
-        legal = t.children[b, ROOT] != ILLEGAL
-        q = job.query
-        allowed = legal.copy()
-        if q.restriction is not None:
-            allowed &= job.lane.mcts.rows.avoid[b, 0] == 0
-        if not allowed.any():
-            allowed = legal  # nothing left to search: the restriction is ignored
-        if q.root_policy_temperature != 1.0 or not np.array_equal(allowed, legal):
-            p = np.where(allowed, np.maximum(prior, 1e-30) ** (1.0 / q.root_policy_temperature), 0.0)
-            t.prior[b, ROOT] = (p / p.sum()).astype(np.float32)
-            t.children[b, ROOT, legal & ~allowed] = ILLEGAL
+        job.raw_policy = t.prior[b, ROOT].astype(np.float32)
+        job.lane.mcts.restrict_root(b, job.query.root_policy_temperature)
         job.root_ready = True
 
     def _finish(self, job: Job) -> None:

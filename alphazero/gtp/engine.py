@@ -22,7 +22,6 @@ from go_engine.history import BoardHistory
 from go_engine.rules import Rules
 
 
-
 class Player(Protocol):
     """What the engine needs from a searcher (see ``alphazero.gtp.search_player``)."""
 
@@ -34,8 +33,11 @@ class Player(Protocol):
         report_every: float | None = None,
         should_stop: Callable[[], bool] | None = None,
         allow_pass: bool = True,
+        restriction: np.ndarray | None = None,
     ) -> analysis.SearchReport:
-        """Search the position for the side to move; ``seconds`` None = the configured visits."""
+        """Search the position for the side to move; ``seconds`` None = the configured visits;
+        ``restriction`` ([2, A] untilDepth per action, for the side to move and the other side):
+        kata-analyze's avoid/allow."""
 
     def ownership(self, game: BoardHistory) -> np.ndarray:
         """``[n*n] float32`` expected final ownership, black's view (+1 black, -1 white)."""

@@ -65,8 +65,8 @@ class SearchPlayer:
         ownership = np.asarray(aux["ownership"][0], np.float32) if "ownership" in aux else None
         return score, ownership
 
-    def _tree_for(self, game: BoardHistory, allow_pass: bool) -> BatchedMCTS:
-        """The kept tree advanced to the game's position, or a fresh one."""
+    def _tree_for(self, game: BoardHistory, allow_pass: bool, fresh: bool = False) -> BatchedMCTS:
+        """The kept tree advanced to the game's position, or a fresh one (``fresh``: always)."""
         key = (game.size, game.rules)
         if self._mcts is None or self._key != key:
             state = B.take_rows(game.state, [0])
@@ -78,6 +78,7 @@ class SearchPlayer:
         roots = mcts.roots
         reusable = (
             allow_pass
+            and not fresh
             and self._setup == game.setup
             and game.moves[: len(self._moves)] == self._moves
             and len(game.moves) - len(self._moves) <= MAX_REPLAYED_MOVES
@@ -97,17 +98,22 @@ class SearchPlayer:
         roots.done[0] = False  # GTP games go on after two passes (cleanup, disputes)
         if not allow_pass:
             roots.passes[0] = 0
-        # A cleanup search (no pass) is not kept: its root differs from the game's.
-        self._setup, self._moves = (list(game.setup), list(game.moves)) if allow_pass else (None, [])
+        # A cleanup search (no pass) is not kept: its root differs from the game's; nor is a
+        # restricted one (avoid/allow): its banned root moves were never searched.
+        self._setup, self._moves = (list(game.setup), list(game.moves)) if allow_pass and not fresh else (None, [])
         return mcts
 
     def think(self, game: BoardHistory, seconds: float | None, report: Callable[[SearchReport], None] | None = None,
               report_every: float | None = None, should_stop: Callable[[], bool] | None = None,
-              allow_pass: bool = True) -> SearchReport:
+              allow_pass: bool = True, restriction: np.ndarray | None = None) -> SearchReport:
         """Search until the root has ``visits`` visits (kept visits count), ``seconds`` pass, the
-        tree is full, or ``should_stop()``; ``seconds`` None = the visit budget, inf = until stopped."""
-        mcts = self._tree_for(game, allow_pass)
+        tree is full, or ``should_stop()``; ``seconds`` None = the visit budget, inf = until stopped.
+        ``restriction`` ([2, A] ints, ``BatchedMCTS.restrict``'s): avoid/allow, on a fresh tree."""
+        mcts = self._tree_for(game, allow_pass, fresh=restriction is not None)
         t = mcts.tree
+        if restriction is not None:
+            mcts.restrict(0, restriction)
+        root_ready = restriction is None
         score, ownership = self._root_estimates(game)
         started = time.monotonic()
         deadline = started + seconds if seconds is not None and math.isfinite(seconds) else None
@@ -123,6 +129,9 @@ class SearchPlayer:
             mcts.start([0], chunk, self.rng, full_search=False, keep_tree=True)  # chunks continue one search
             while mcts.active().any():
                 mcts.step()
+                if not root_ready and t.expanded[0, ROOT]:
+                    mcts.restrict_root(0)  # before any child is searched
+                    root_ready = True
             added += chunk
             now = time.monotonic()
             if report is not None and report_every is not None and now >= next_report:

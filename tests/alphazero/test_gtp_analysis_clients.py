@@ -245,3 +245,53 @@ def test_format_float_matches_cpp():
     assert analysis.format_float(-0.0, True) == "0.00000"
     assert "." in analysis.format_float(12.0, True)
     assert np.isclose(float(analysis.format_float(-3.25)), -3.25)
+
+
+def _infos(text: str) -> list[dict]:
+    """The last info line's candidates of a kata-analyze stream: move, and its pv as a list."""
+    line = [ln for ln in text.split("\n") if ln.startswith("info ")][-1]
+    out = []
+    for chunk in line.split("info ")[1:]:
+        fields = chunk.split()
+        pv_end = next((i for i in range(fields.index("pv") + 1, len(fields)) if fields[i] in ("pvVisits", "ownership")), len(fields))
+        out.append({"move": fields[fields.index("move") + 1], "pv": fields[fields.index("pv") + 1:pv_end]})
+    return out
+
+
+def test_kata_analyze_avoid_and_allow_hold_down_to_until_depth():
+    # Black to move on an empty 5x5. avoid: black never plays C3/pass at the root (depth 0) nor at
+    # depth 2; white never plays B2/D4 at depth 1. allow: black's root move only B2 or D2, and
+    # below the root everything is free again.
+    engine = make_engine(visits=10_000)
+    out = timed_session(engine, [(0, "1 kata-analyze b 20 avoid b C3,pass 3 avoid w B2,D4 2"), (1.0, "2 name")])
+    got = _infos(out)
+    assert len(got) >= 5, got
+    for cand in got:
+        assert cand["move"] not in ("C3", "pass"), cand
+        if len(cand["pv"]) >= 2:
+            assert cand["pv"][1] not in ("B2", "D4"), cand
+        if len(cand["pv"]) >= 3:
+            assert cand["pv"][2] not in ("C3", "pass"), cand
+    # The unrestricted search of the same position does put C3 among its candidates (so the ban did
+    # something): a fresh tree, not the restricted one kept.
+    free = _infos(timed_session(engine, [(0, "3 kata-analyze b 20"), (1.0, "4 name")]))
+    assert "C3" in {c["move"] for c in free}, free
+    allowed = _infos(timed_session(engine, [(0, "5 kata-analyze b 20 allow b B2,D2 1"), (1.0, "6 name")]))
+    assert {c["move"] for c in allowed} == {"B2", "D2"}, allowed
+    assert any(len(c["pv"]) >= 2 for c in allowed)  # white's replies below the root are unrestricted
+
+
+def test_kata_genmove_analyze_plays_an_allowed_move():
+    engine = make_engine(visits=64)
+    out = timed_session(engine, [(0, "1 kata-genmove_analyze b 10 allow b A1,E5 1")])
+    play = [ln for ln in out.split("\n") if ln.startswith("play ")]
+    assert play in (["play A1"], ["play E5"]), out
+    assert {c["move"] for c in _infos(out)} <= {"A1", "E5"}
+
+
+def test_kata_analyze_bad_vertex_in_avoid_changes_nothing():
+    engine = make_engine()
+    out = timed_session(engine, [(0, "1 kata-analyze b 10 avoid b Z9 1"), (0, "2 kata-analyze b 10 avoid b C3 0")])
+    assert "?1 Could not parse analyze arguments: bad vertex in avoid" in out, out
+    assert "?2 untilDepth out of range" in out or "?2 Could not parse" in out, out
+    assert engine.game.moves == []

@@ -8,6 +8,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
+from alphazero.analysis.query import MoveRestriction
 from alphazero.gtp import analysis
 from alphazero.gtp.commands.play import think_seconds
 from alphazero.gtp.protocol import GtpError, parse_color, parse_int
@@ -24,9 +25,11 @@ KATA_FLAGS = {
 }
 
 
-def analyze_args(args, kata: bool) -> tuple[int | None, float, analysis.AnalyzeOptions]:
-    """``[colour] [interval] [key value...]`` -> (colour or None, seconds between lines, options).
-    ``avoid``/``allow`` are parsed (COLOR VERTICES UNTILDEPTH) but not applied."""
+def analyze_args(args, kata: bool, n: int) -> tuple[int | None, float, analysis.AnalyzeOptions, MoveRestriction | None]:
+    """``[colour] [interval] [key value...]`` -> (colour or None, seconds between lines, options,
+    avoid/allow restriction or None). ``avoid COLOR VERTEX,VERTEX,... UNTILDEPTH`` (any number) bans
+    those moves for that colour in the first UNTILDEPTH plies of the search; ``allow ...`` (once,
+    not with avoid) bans every other move, pass included, as KataGo's GTP does."""
     items = list(args)
     colour = None
     if items and items[0].lower() in ("b", "w", "black", "white"):
@@ -37,17 +40,26 @@ def analyze_args(args, kata: bool) -> tuple[int | None, float, analysis.AnalyzeO
     flags: dict[str, bool] = {}
     max_moves = 0
     seen_allow = seen_avoid = False
+    A = n * n + 1
+    until: dict[int, list[int]] = {}
     while items:
         key = items.pop(0)
         if key in ("avoid", "allow"):
             if len(items) < 3:
                 raise GtpError(f"Could not parse analyze arguments: {key} needs COLOR VERTICES UNTILDEPTH")
-            parse_color(items.pop(0))
-            items.pop(0)
-            parse_int(items.pop(0), "untilDepth", 1)
+            who = parse_color(items.pop(0))
+            vertices = [v for v in items.pop(0).split(",") if v]
+            try:
+                actions = {coords.gtp_to_action(v, n) for v in vertices}
+            except ValueError:
+                raise GtpError(f"Could not parse analyze arguments: bad vertex in {key}") from None
+            depth = parse_int(items.pop(0), "untilDepth", 1)
             if key == "allow" and (seen_allow or seen_avoid) or key == "avoid" and seen_allow:
                 raise GtpError("Could not parse analyze arguments: allow only once, and not with avoid")
             seen_allow, seen_avoid = seen_allow or key == "allow", seen_avoid or key == "avoid"
+            depths = until.setdefault(who, [0] * A)
+            for a in (actions if key == "avoid" else set(range(A)) - actions):
+                depths[a] = max(depths[a], depth)
             continue
         if not items:
             raise GtpError(f"Could not parse analyze arguments: {key} needs a value")
@@ -64,19 +76,21 @@ def analyze_args(args, kata: bool) -> tuple[int | None, float, analysis.AnalyzeO
             flags[KATA_FLAGS[key]] = flags.get(KATA_FLAGS[key], False) or value == "true"
         else:
             raise GtpError(f"Could not parse analyze arguments: unknown key {key}")
-    return colour, max(interval, 0.05), analysis.AnalyzeOptions(max_moves=max_moves, **flags)
+    restriction = MoveRestriction({c: tuple(d) for c, d in until.items()}) if until else None
+    return colour, max(interval, 0.05), analysis.AnalyzeOptions(max_moves=max_moves, **flags), restriction
 
 
 def analyze(engine: GtpEngine, args, emit: Callable[[str | None], None], input_pending: Callable[[], bool],
             kata: bool, genmove: bool, showpoint: bool = False) -> None:
     """``emit(None)`` writes the ``=id`` line; ``emit(text)`` writes output."""
-    colour, interval, options = analyze_args(args, kata)
+    game = engine.game
+    n = game.size
+    colour, interval, options, restriction = analyze_args(args, kata, n)
     if genmove and colour is None:
         raise GtpError("syntax error")
-    game = engine.game
     if colour is not None:
         game.give_turn(colour)
-    n = game.size
+    until = restriction.for_root(game.to_play) if restriction is not None else None
     if kata:
         options = replace(options, showpoint=showpoint)
         fmt = lambda r: analysis.kata_line(r, n, options)  # noqa: E731
@@ -93,14 +107,16 @@ def analyze(engine: GtpEngine, args, emit: Callable[[str | None], None], input_p
     emit(None)  # the engine writes the "=id" line now
     if genmove:
         mover = game.to_play
-        result = engine.player.think(game, think_seconds(engine, mover), report=report, report_every=interval)
+        result = engine.player.think(game, think_seconds(engine, mover), report=report, report_every=interval,
+                                     restriction=until)
         report(result)
         move = "resign" if report_is_hopeless(result, engine.resign_threshold) else coords.action_to_gtp(result.best_action, n)
         if move != "resign":
             game.play(mover, result.best_action)
         emit(f"play {move}\n")
         return
-    result = engine.player.think(game, float("inf"), report=report, report_every=interval, should_stop=input_pending)
+    result = engine.player.think(game, float("inf"), report=report, report_every=interval, should_stop=input_pending,
+                                 restriction=until)
     if not reported[0]:
         report(result)  # interrupted before the first interval: the GUI still gets one line
 

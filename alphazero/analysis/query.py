@@ -63,6 +63,17 @@ class MoveRestriction:
 
     until: dict[int, tuple[int, ...]]  # colour -> [A] untilDepth per action (0: never banned)
 
+    @classmethod
+    def from_entries(cls, entries: list[tuple[int, set[int], int]], allow: bool, A: int) -> "MoveRestriction | None":
+        """``(colour, actions, untilDepth)`` entries of avoidMoves (``allow`` False: those actions
+        banned) or allowMoves (every other action banned); None where nothing is banned."""
+        until: dict[int, list[int]] = {}
+        for colour, actions, depth in entries:
+            depths = until.setdefault(colour, [0] * A)
+            for a in (set(range(A)) - actions if allow else actions):
+                depths[a] = max(depths[a], depth)
+        return cls({c: tuple(d) for c, d in until.items()}) if until else None
+
     def for_root(self, to_play: int) -> np.ndarray:
         """``[2, A] int32``: the bans for the root's side to move (row 0) and the other side (row 1),
         as ``BatchedMCTS.restrict`` takes them."""
@@ -222,8 +233,7 @@ def _restriction(q: dict, n: int) -> MoveRestriction | None:
         raise FieldError(key, "Must be an array of {player, moves, untilDepth} objects")
     if key == "allowMoves" and len(entries) > 1:
         raise FieldError(key, "allowMoves may contain only one entry")
-    A = n * n + 1
-    until: dict[int, list[int]] = {}
+    parsed = []
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != {"player", "moves", "untilDepth"}:
             raise FieldError(key, "Each entry must have exactly player, moves and untilDepth")
@@ -234,11 +244,8 @@ def _restriction(q: dict, n: int) -> MoveRestriction | None:
         depth = entry["untilDepth"]
         if not _is_int(depth) or depth < 1:
             raise FieldError(key, "untilDepth must be an integer >= 1")
-        depths = until.setdefault(colour, [0] * A)
-        banned = actions if key == "avoidMoves" else set(range(A)) - actions
-        for a in banned:
-            depths[a] = max(depths[a], depth)
-    return MoveRestriction({c: tuple(d) for c, d in until.items()}) if until else None
+        parsed.append((colour, actions, depth))
+    return MoveRestriction.from_entries(parsed, allow=key == "allowMoves", A=n * n + 1)
 
 
 def _settings(q: dict, defaults: Defaults) -> tuple[str, float | None, float, list[str]]:

@@ -14,11 +14,14 @@ import pytest
 
 from alphazero.config.search import SearchConfig
 from alphazero.gtp import analysis
+from alphazero.gtp.commands.analyze import analyze_args
 from alphazero.gtp.engine import GtpEngine
 from alphazero.gtp.search_player import SearchPlayer
 from alphazero.gtp.server import serve
+from go_engine import coords
 from go_engine.rules import preset
 from selfplay.evaluators import AreaScoreEvaluator
+from selfplay.tree import ILLEGAL, ROOT
 
 N = 5
 
@@ -258,13 +261,34 @@ def _infos(text: str) -> list[dict]:
     return out
 
 
+def white_replies_searchable(engine: GtpEngine, moves) -> int:
+    """How many of the kept tree's expanded depth-1 nodes (white to move) have any of ``moves`` as a
+    child the search may enter."""
+    t = engine.player._mcts.tree
+    actions = [coords.gtp_to_action(m, N) for m in moves]
+    count = 0
+    for child in t.children[0, ROOT]:
+        if child >= 0 and t.expanded[0, child]:
+            count += any(t.children[0, child, a] != ILLEGAL for a in actions)
+    return count
+
+
 def test_kata_analyze_avoid_and_allow_hold_down_to_until_depth():
     # Black to move on an empty 5x5. avoid: black never plays C3/pass at the root (depth 0) nor at
     # depth 2; white never plays B2/D4 at depth 1. allow: black's root move only B2 or D2, and
-    # below the root everything is free again.
-    engine = make_engine(visits=10_000)
-    out = timed_session(engine, [(0, "1 kata-analyze b 20 avoid b C3,pass 3 avoid w B2,D4 2"), (1.0, "2 name")])
-    got = _infos(out)
+    # below the root everything is free again. Searched on a visit budget (not the stream's clock),
+    # so the tree is the same on a loaded machine.
+    engine = make_engine(visits=600)
+    game, n = engine.game, N
+
+    def search(args: str):
+        _, _, _, restriction = analyze_args(args.split(), kata=True, n=n)
+        until = restriction.for_root(game.to_play) if restriction is not None else None
+        report = engine.player.think(game, None, restriction=until)
+        return [{"move": coords.action_to_gtp(c.action, n), "pv": [coords.action_to_gtp(a, n) for a in c.pv]}
+                for c in report.candidates]
+
+    got = search("b 20 avoid b C3,pass 3 avoid w B2,D4 2")
     assert len(got) >= 5, got
     for cand in got:
         assert cand["move"] not in ("C3", "pass"), cand
@@ -272,13 +296,23 @@ def test_kata_analyze_avoid_and_allow_hold_down_to_until_depth():
             assert cand["pv"][1] not in ("B2", "D4"), cand
         if len(cand["pv"]) >= 3:
             assert cand["pv"][2] not in ("C3", "pass"), cand
-    # The unrestricted search of the same position does put C3 among its candidates (so the ban did
-    # something): a fresh tree, not the restricted one kept.
-    free = _infos(timed_session(engine, [(0, "3 kata-analyze b 20"), (1.0, "4 name")]))
+    assert any(len(c["pv"]) >= 3 for c in got), got
+    assert white_replies_searchable(engine, ("B2", "D4")) == 0
+    # The unrestricted search of the same position does search C3, and white's B2/D4 below the
+    # root (so the bans did something): a fresh tree, not the restricted one kept.
+    free = search("b 20")
     assert "C3" in {c["move"] for c in free}, free
-    allowed = _infos(timed_session(engine, [(0, "5 kata-analyze b 20 allow b B2,D2 1"), (1.0, "6 name")]))
+    assert white_replies_searchable(engine, ("B2", "D4")) > 0
+    allowed = search("b 20 allow b B2,D2 1")
     assert {c["move"] for c in allowed} == {"B2", "D2"}, allowed
     assert any(len(c["pv"]) >= 2 for c in allowed)  # white's replies below the root are unrestricted
+
+
+def test_kata_analyze_stream_keeps_to_avoid():
+    engine = make_engine(visits=10_000)
+    out = timed_session(engine, [(0, "1 kata-analyze b 20 avoid b C3,B2 1"), (0.5, "2 name")])
+    got = _infos(out)
+    assert got and not {c["move"] for c in got} & {"C3", "B2"}, got
 
 
 def test_kata_genmove_analyze_plays_an_allowed_move():

@@ -40,8 +40,7 @@ def analyze_args(args, kata: bool, n: int) -> tuple[int | None, float, analysis.
     flags: dict[str, bool] = {}
     max_moves = 0
     seen_allow = seen_avoid = False
-    A = n * n + 1
-    until: dict[int, list[int]] = {}
+    bans: list[tuple[int, set[int], int]] = []
     while items:
         key = items.pop(0)
         if key in ("avoid", "allow"):
@@ -57,9 +56,7 @@ def analyze_args(args, kata: bool, n: int) -> tuple[int | None, float, analysis.
             if key == "allow" and (seen_allow or seen_avoid) or key == "avoid" and seen_allow:
                 raise GtpError("Could not parse analyze arguments: allow only once, and not with avoid")
             seen_allow, seen_avoid = seen_allow or key == "allow", seen_avoid or key == "avoid"
-            depths = until.setdefault(who, [0] * A)
-            for a in (actions if key == "avoid" else set(range(A)) - actions):
-                depths[a] = max(depths[a], depth)
+            bans.append((who, actions, depth))
             continue
         if not items:
             raise GtpError(f"Could not parse analyze arguments: {key} needs a value")
@@ -76,7 +73,7 @@ def analyze_args(args, kata: bool, n: int) -> tuple[int | None, float, analysis.
             flags[KATA_FLAGS[key]] = flags.get(KATA_FLAGS[key], False) or value == "true"
         else:
             raise GtpError(f"Could not parse analyze arguments: unknown key {key}")
-    restriction = MoveRestriction({c: tuple(d) for c, d in until.items()}) if until else None
+    restriction = MoveRestriction.from_entries(bans, allow=seen_allow, A=n * n + 1)
     return colour, max(interval, 0.05), analysis.AnalyzeOptions(max_moves=max_moves, **flags), restriction
 
 

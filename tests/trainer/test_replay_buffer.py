@@ -15,7 +15,7 @@ import pytest
 from alphazero.config.trainer import ReplayConfig
 from go_engine import symmetry
 from tests.records import synthetic_record
-from trainer.replay_buffer import ReplayBuffer
+from trainer.replay_buffer import ReplayBuffer, shard_name
 
 N, HISTORY = 5, 2
 
@@ -236,7 +236,7 @@ def test_records_of_the_old_feature_version_are_refused_by_name(tmp_path, caplog
     assert "feature version 1" in caplog.text and len(buf) == 0 and buf.rejected == 1
     # A replay directory left by a version-1 run: its shards are skipped with the reason, never mixed in.
     buf.add(game(4))
-    _version_1_record_file(tmp_path / "buf" / "0000000001_0000000099.npz", 5)
+    _version_1_record_file(tmp_path / "buf" / shard_name(1, 99), 5)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         again = ReplayBuffer(tmp_path / "buf", config(), N, HISTORY)

@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         choices=sorted({v for v in PERSPECTIVES.values()}),
                         help="default perspective of winrates, scores and ownership (a query's "
                              "overrideSettings.reportAnalysisWinratesAs wins); default BLACK as KataGo's example config")
+    parser.add_argument("--rules-substitute", action="store_true",
+                        help="let a network of feature version 1 (trained under area scoring) analyse territory "
+                             "rules anyway, with a warning on each such query; without it those queries are errors")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the search")
 
 
@@ -41,6 +44,7 @@ def build_engine(args: argparse.Namespace, emit, log):
     from alphazero.analysis.query import Defaults
     from alphazero.analysis.scheduler import AnalysisEngine
     from go_engine import compiled
+    from go_engine import features as F
     from selfplay.evaluators import AreaScoreEvaluator, UniformEvaluator
 
     if args.visits < 1:
@@ -57,12 +61,13 @@ def build_engine(args: argparse.Namespace, emit, log):
         from alphazero.evaluator import NetworkEvaluator
 
         evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device)
-        history = meta.history
+        history, version = meta.history, meta.feature_version
     else:
         log(f"no --checkpoint: analysing with the {args.stand_in} stand-in evaluator")
         evaluator = AreaScoreEvaluator(scale=4.0, with_aux=True) if args.stand_in == "area" else UniformEvaluator()
-        history = 8
-    defaults = Defaults(visits=args.visits, max_visits=max_visits, history=history, perspective=args.report_winrates_as)
+        history, version = 8, F.FEATURE_VERSION
+    defaults = Defaults(visits=args.visits, max_visits=max_visits, history=history, perspective=args.report_winrates_as,
+                        feature_version=version, substitute_rules=args.rules_substitute)
     return AnalysisEngine(evaluator, history, defaults, emit, rows=args.batch, log=log, seed=args.seed)
 
 

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replay-files", type=int, default=400, metavar="N", help="gauntlet: newest self-play records read for the distillation gap")
     parser.add_argument("--games", type=int, default=None, help="games per match (default 10; gauntlet: per pairing, default 6)")
     parser.add_argument("--size", type=int, default=None, help="board size (default 9; gauntlet: the run's)")
-    parser.add_argument("--rules", default=None, type=rules_name_arg, help=f"rules preset ({', '.join(R.PRESETS)}; area scoring only) (default chinese; gauntlet: the run's)")
+    parser.add_argument("--rules", default=None, type=rules_name_arg, help=f"rules preset ({', '.join(R.PRESETS)}; counted by their rules with every stone on the board alive, as self-play counts) (default chinese; gauntlet: the run's)")
     parser.add_argument("--komi", type=float, default=None, help="komi (default: the rules')")
     parser.add_argument("--parallel", type=int, default=1, metavar="K", help="games played at once in worker processes (default 1: in this process)")
     parser.add_argument("--out", default=None, metavar="DIR", help="results, SGFs and match.json (re-running with the same DIR resumes); "

@@ -5,9 +5,11 @@ Schema (``A = n*n + 1`` actions, pass last; ``T`` recorded positions; ``M`` move
     game_id                str      unique id, 1..64 printable chars (dedup key for at-least-once delivery)
     board_size             int      n, 2..19
     komi                   float    equal to the komi inside ``rules``
-    rules                  str      JSON of go_engine.rules.Rules.to_dict()
+    rules                  str      JSON of go_engine.rules.Rules.to_dict(): the rules this game was
+                                    played under (each self-play game draws its own from the mix)
     model_version          int      weights version the game was played with (>= 0)
-    history                int      feature history length k (C = features.num_planes(k))
+    history                int      feature history length k (C = features.num_planes(k, feature_version))
+    feature_version        int      go_engine.features layout of the planes (schema 2: always 2)
     planes_bits            [T, K] uint8    features.pack_planes(planes)[0]
     planes_scalars         [T, S] float32  features.pack_planes(planes)[1]
     policy                 [T, A] float32  search target; rows sum to 1 (an all-zero row is allowed
@@ -16,13 +18,18 @@ Schema (``A = n*n + 1`` actions, pass last; ``T`` recorded positions; ``M`` move
     search_value           [T] float32     root value in [-1, 1], side to move's view
     to_play                [T] int8        1 black, 2 white
     outcome                float    +1 black won, -1 white won, 0 draw
-    final_score            float    black area - white area - komi (sign agrees with outcome
-                                    unless the game was resigned)
+    final_score            float    black's count by the game's rules (go_engine.scoring.count_row:
+                                    area, or territory + prisoners; tax; minus komi and bonus); its
+                                    sign agrees with outcome unless the game was resigned
     final_ownership        [n*n] int8      +1 black, -1 white, 0 neither, at the end of the game
+                                           (points counted for a colour, and the stones standing)
     moves                  [M] int16       every action played, in order (for SGF)
     resigned               bool
     resign_false_positive  int8     -1 unknown / not a no-resign game; 1 if the side that would
                                     have resigned went on to win, else 0
+
+Schema 2 added ``feature_version`` (rules planes, feature version 2); records of schema 1 hold
+version-1 planes (another layout) and are refused by name, never mixed with version-2 ones.
 
 On disk: ``np.savez_compressed`` with exactly these names plus ``schema_version``; strings are
 numpy unicode arrays and scalars 0-d arrays, so ``allow_pickle=False`` reads everything. Writes
@@ -50,7 +57,7 @@ from go_engine import coords, features
 from go_engine.board import BLACK, WHITE, default_capacity
 from go_engine.rules import Rules, check_komi
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_GAME_ID_CHARS = 64
 MAX_RULES_CHARS = 1024
 MAX_HISTORY = 64
@@ -79,6 +86,7 @@ class GameRecord:
     rules: str
     model_version: int
     history: int
+    feature_version: int
     planes_bits: np.ndarray  # [T, K] uint8
     planes_scalars: np.ndarray  # [T, S] float32
     policy: np.ndarray  # [T, A] float32
@@ -106,7 +114,7 @@ class GameRecord:
         gid = self.game_id
         if not isinstance(gid, str) or not 1 <= len(gid) <= MAX_GAME_ID_CHARS or not gid.isprintable():
             raise GameRecordError(f"game_id must be 1..{MAX_GAME_ID_CHARS} printable characters, got {gid!r:.80}")
-        for name in ("board_size", "model_version", "history", "resign_false_positive"):
+        for name in ("board_size", "model_version", "history", "feature_version", "resign_false_positive"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise fail(f"{name} must be an integer, got {value!r}")
@@ -118,6 +126,9 @@ class GameRecord:
             raise fail(f"model_version must be >= 0, got {self.model_version}")
         if not 1 <= self.history <= MAX_HISTORY:
             raise fail(f"history must be in [1, {MAX_HISTORY}], got {self.history}")
+        if self.feature_version != features.FEATURE_VERSION:
+            raise fail(f"feature_version {self.feature_version}: this code trains on feature version {features.FEATURE_VERSION} "
+                       "only (older planes have another layout)")
         if self.resign_false_positive not in (-1, 0, 1):
             raise fail(f"resign_false_positive must be -1, 0 or 1, got {self.resign_false_positive}")
         if not isinstance(self.resigned, (bool, np.bool_)):
@@ -140,8 +151,11 @@ class GameRecord:
             raise fail(f"komi {self.komi} differs from the rules' komi {rules.komi}")
         if self.outcome not in (-1, 0, 1):
             raise fail(f"outcome must be +1, -1 or 0, got {self.outcome}")
-        if abs(self.final_score) > n * n + abs(self.komi):
-            raise fail(f"final_score {self.final_score} is impossible on {n}x{n} with komi {self.komi}")
+        moves_played = self.moves.shape[0] if isinstance(self.moves, np.ndarray) else 0
+        # Prisoners are at most the stones played (plus 9 handicap stones); the bonus at most 9.
+        bound = n * n + abs(self.komi) + (moves_played + 18 if rules.is_territory else 9)
+        if abs(self.final_score) > bound:
+            raise fail(f"final_score {self.final_score} is impossible on {n}x{n} with komi {self.komi} after {moves_played} moves")
         if not self.resigned and self.outcome != np.sign(self.final_score):
             raise fail(f"outcome {self.outcome} disagrees with final_score {self.final_score} in a game that was not resigned")
 
@@ -200,7 +214,7 @@ class GameRecord:
 
     def planes(self) -> np.ndarray:
         """``[T, C, n, n] float32`` unpacked feature planes."""
-        return features.unpack_planes(self.planes_bits, self.planes_scalars, self.board_size, self.history)
+        return features.unpack_planes(self.planes_bits, self.planes_scalars, self.board_size, self.history, self.feature_version)
 
     # ---- npz ----------------------------------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -212,6 +226,7 @@ class GameRecord:
             "rules": np.asarray(self.rules, dtype=f"<U{MAX_RULES_CHARS}"),
             "model_version": np.asarray(self.model_version, np.int64),
             "history": np.asarray(self.history, np.int64),
+            "feature_version": np.asarray(self.feature_version, np.int64),
             "planes_bits": self.planes_bits,
             "planes_scalars": self.planes_scalars,
             "policy": self.policy,
@@ -237,17 +252,21 @@ class GameRecord:
     def from_arrays(cls, arrays: dict[str, np.ndarray], where: str = "record") -> "GameRecord":
         """Build and validate a record from named arrays (as ``to_arrays`` makes them)."""
         names = {f.name for f in dataclasses.fields(cls)}
+        version = arrays.get("schema_version")
+        if version is not None and version.shape == () and version.dtype.kind in "iu" and int(version) == 1:
+            raise GameRecordError(f"{where}: a record of schema 1 (feature version 1 planes, 2k+10 of them); this code "
+                                  f"trains on feature version {features.FEATURE_VERSION} (schema {SCHEMA_VERSION}) and does not mix "
+                                  "the layouts: start a new run (or a new replay directory) for it")
+        if version is not None and (version.shape != () or version.dtype.kind not in "iu" or int(version) != SCHEMA_VERSION):
+            raise GameRecordError(f"{where}: schema_version {version!r} is not {SCHEMA_VERSION}")
         missing = sorted(names - set(arrays))
         unknown = sorted(set(arrays) - names - {"schema_version"})
         if missing:
             raise GameRecordError(f"{where}: missing arrays {missing}")
         if unknown:
             raise GameRecordError(f"{where}: unknown arrays {unknown}")
-        version = arrays.get("schema_version")
-        if version is not None and (version.shape != () or version.dtype.kind not in "iu" or int(version) != SCHEMA_VERSION):
-            raise GameRecordError(f"{where}: schema_version {version!r} is not {SCHEMA_VERSION}")
         scalar_kinds = {
-            "game_id": "U", "board_size": "iu", "komi": "fi", "rules": "U", "model_version": "iu", "history": "iu",
+            "game_id": "U", "board_size": "iu", "komi": "fi", "rules": "U", "model_version": "iu", "history": "iu", "feature_version": "iu",
             "outcome": "fi", "final_score": "fi", "resigned": "b", "resign_false_positive": "iu",
         }  # fmt: skip
         values: dict[str, Any] = {}

@@ -28,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds per move when the GUI sets no clock")
     parser.add_argument("--rules", default="chinese", type=rules_name_arg,
                         help=f"rules preset: {', '.join(R.PRESETS)}; KataGo's spellings too (Japanese, jp, cn, nz, ...) (default chinese)")
+    parser.add_argument("--rules-substitute", action="store_true",
+                        help="let a network of feature version 1 (trained under area scoring, before rules were "
+                             "inputs) play territory rules (japanese, korean) anyway, with a warning; without it "
+                             "such a network refuses them")
     parser.add_argument("--komi", type=float, default=None, help="komi before the GUI sets one (default: the preset's)")
     parser.add_argument("--size", type=int, default=19, help="board size before the GUI sets one (default 19)")
     parser.add_argument("--resign-threshold", type=float, default=RESIGN_WINRATE,
@@ -73,6 +77,7 @@ def build_engine(args: argparse.Namespace):
     from alphazero.gtp.engine import GtpEngine
     from alphazero.gtp.search_player import SearchPlayer
     from go_engine import compiled, coords
+    from go_engine import features as F
     from selfplay.evaluators import UniformEvaluator
 
     threads = max(1, args.threads)
@@ -94,15 +99,19 @@ def build_engine(args: argparse.Namespace):
         evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device,
                                                            precision=args.precision, compile=args.compile,
                                                            backend=args.backend)
-        history, has_ownership = meta.history, True
+        history, has_ownership, version = meta.history, True, meta.feature_version
         if args.eval_cache:
             from alphazero.eval_cache import CachedEvaluator
 
             # Exact: the search here is a batch of one, so every row is evaluated alone either way.
             evaluator = CachedEvaluator(evaluator, args.eval_cache)
     else:
-        evaluator, history, has_ownership = UniformEvaluator(), 8, False
+        evaluator, history, has_ownership, version = UniformEvaluator(), 8, False, F.FEATURE_VERSION
     player = SearchPlayer(evaluator, SearchConfig(), visits=args.visits or 200, history=history,
-                          seed=args.seed, has_ownership=has_ownership)
+                          seed=args.seed, has_ownership=has_ownership, feature_version=version,
+                          substitute_rules=args.rules_substitute)
+    warning = player.check_rules(rules)  # RulesNotSupported (a ValueError) names the problem
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr, flush=True)
     return GtpEngine(player, rules, size=args.size, resign_threshold=args.resign_threshold,
                      time_per_move=args.time_per_move, ponder=args.ponder)

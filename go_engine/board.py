@@ -1,4 +1,4 @@
-"""Batched Go positions and the compiled rules kernels: play, legality, area scoring, random games.
+"""Batched Go positions and the compiled rules kernels: play, legality, area scoring (``scoring.count_row``), random games.
 
 State layout (KataGo's board, batched as pgx does): every array has a leading batch axis ``B`` and
 the board is flat with a one-point wall border (see ``coords``: ``P = (n+2)**2`` points). Chains
@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from go_engine import coords
+from go_engine import scoring
 from go_engine.compiled import parallel_twins, parallel_worth_it, row_kernel
 from go_engine.rules import KoRule, Rules, SuicideRule
 
@@ -35,10 +36,6 @@ OCCUPIED = 1
 SUICIDE = 2
 KO_FORBIDDEN = 3  # forbidden only by the ko rule (simple ko or superko)
 GAME_OVER = 4
-
-# Marks of empty points in ``area_row_work``'s flood (held in ``owner`` until a region's value is known).
-_UNSEEN = 2
-_QUEUED = 3
 
 # Rule choices as plain integers (frozen into the compiled kernels).
 KO_SIMPLE = int(KoRule.SIMPLE)
@@ -693,63 +690,17 @@ def setup_stones(state: BoardState, row: int, actions, colors, to_play: int, rul
 def area_row(s: BoardState, b: int, owner: np.ndarray) -> None:
     """Tromp-Taylor area: ``owner`` ([n*n] int8) = +1 black, -1 white, 0 neither (dame/seki)."""
     n = int(np.sqrt(s.board.shape[1]) + 0.5) - 2
-    area_row_work(s, b, owner, np.empty(n * n, np.int32))
+    scoring.count_row(s, b, 0, 0, 0.0, owner, scoring.new_work(n))
 
 
 @row_kernel
-def area_row_work(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray) -> None:
-    """``area_row`` with the caller's work array ``queue`` ([>= n*n] int32), allocating nothing."""
-    P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
-    n = W - 2
-    # owner doubles as the flood's marks until an empty region's value is known.
-    for a in range(n * n):
-        c = s.board[b, (a // n + 1) * W + a % n + 1]
-        owner[a] = 1 if c == BLACK else (-1 if c == WHITE else _UNSEEN)
-    for a in range(n * n):
-        if owner[a] != _UNSEEN:
-            continue
-        # Breadth-first flood of the empty region (queue[:tail] ends up holding all of it), noting
-        # which colours it reaches.
-        touches = 0
-        queue[0] = (a // n + 1) * W + a % n + 1
-        owner[a] = _QUEUED
-        head = 0
-        tail = 1
-        while head < tail:
-            q = queue[head]
-            head += 1
-            for d in range(4):
-                r = q - W if d == 0 else (q - 1 if d == 1 else (q + 1 if d == 2 else q + W))
-                rc = s.board[b, r]
-                if rc == EMPTY:
-                    ra = ((r // W) - 1) * n + (r % W) - 1
-                    if owner[ra] == _UNSEEN:
-                        owner[ra] = _QUEUED
-                        queue[tail] = r
-                        tail += 1
-                elif rc == BLACK:
-                    touches |= 1
-                elif rc == WHITE:
-                    touches |= 2
-        value = 1 if touches == 1 else (-1 if touches == 2 else 0)
-        for i in range(tail):
-            q = queue[i]
-            owner[((q // W) - 1) * n + (q % W) - 1] = value
+def _score_row(s: BoardState, b: int, owner: np.ndarray, work: np.ndarray, score: np.ndarray) -> None:
+    score[b] = scoring.count_row(s, b, 0, 0, 0.0, owner, work)  # area, no tax, no bonus
 
 
-@row_kernel
-def _score_row(s: BoardState, b: int, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
-    area_row_work(s, b, owner, queue)
-    total = 0
-    for a in range(owner.shape[0]):
-        total += owner[a]
-    score[b] = total - s.komi[b]
-
-
-def _score_all(s: BoardState, owner: np.ndarray, queue: np.ndarray, score: np.ndarray) -> None:
+def _score_all(s: BoardState, owner: np.ndarray, work: np.ndarray, score: np.ndarray) -> None:
     for b in prange(s.board.shape[0]):
-        _score_row(s, b, owner[b], queue[b], score)
+        _score_row(s, b, owner[b], work[b], score)
 
 
 _score_all, _score_all_serial = parallel_twins(_score_all)
@@ -761,8 +712,8 @@ def score(state: BoardState) -> tuple[np.ndarray, np.ndarray]:
     n = state.size
     owner = np.zeros((state.batch_size, n * n), np.int8)
     margin = np.zeros(state.batch_size, np.float32)
-    queue = np.empty((state.batch_size, n * n), np.int32)  # [B, n*n] flood work space
-    (_score_all if parallel_worth_it(state.batch_size, 64) else _score_all_serial)(state, owner, queue, margin)
+    work = scoring.new_work(n, state.batch_size)  # [B, WORK_ROWS, P] count work space
+    (_score_all if parallel_worth_it(state.batch_size, 64) else _score_all_serial)(state, owner, work, margin)
     return margin, owner
 
 

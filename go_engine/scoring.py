@@ -127,9 +127,15 @@ def fill_dame(board: np.ndarray, W: int) -> int:
     that colour (black tried first) if afterwards no chain next to it is in atari. Repeats until
     no such point is left; returns the number of stones placed."""
     P = board.shape[0]
-    touch = np.empty(P, np.int32)
-    stack = np.empty(P, np.int32)
-    mark = np.zeros(P, np.int32)
+    return fill_dame_work(board, W, np.empty(P, np.int32), np.empty(P, np.int32), np.zeros(P, np.int32))
+
+
+@njit(cache=True, _nrt=False)
+def fill_dame_work(board: np.ndarray, W: int, touch: np.ndarray, stack: np.ndarray, mark: np.ndarray) -> int:
+    """``fill_dame`` with the caller's work arrays (each [P] int32), allocating nothing."""
+    P = board.shape[0]
+    for p in range(P):
+        mark[p] = 0
     gen = 0
     placed = 0
     changed = True
@@ -170,11 +176,22 @@ def independent_life(board: np.ndarray, W: int, region: np.ndarray) -> tuple[int
     int8) = BLACK / WHITE for the stones and empty points of an independent region of that colour,
     else EMPTY. Returns the number of black and of white regions (the ``all`` tax charges them)."""
     P = board.shape[0]
-    touch = np.empty(P, np.int32)
-    stack = np.empty(P, np.int32)
-    mark = np.zeros(P, np.int32)
-    libs = np.zeros(P, np.int32)  # liberties of each stone's chain
-    basic = np.zeros(P, np.int8)  # the colour a point belongs to (stone or one-colour empty region), else EMPTY
+    return independent_life_work(board, W, region, np.empty(P, np.int32), np.empty(P, np.int32), np.empty(P, np.int32),
+                                 np.empty(P, np.int32), np.empty(P, np.int32), np.empty(P, np.int32))
+
+
+@njit(cache=True, _nrt=False)
+def independent_life_work(board: np.ndarray, W: int, region: np.ndarray, touch: np.ndarray, stack: np.ndarray,
+                          mark: np.ndarray, libs: np.ndarray, basic: np.ndarray, seen: np.ndarray) -> tuple[int, int]:
+    """``independent_life`` with the caller's work arrays (each [P] int32), allocating nothing:
+    ``libs`` = liberties of each stone's chain, ``basic`` = the colour a point belongs to (stone or
+    one-colour empty region) else EMPTY, ``seen`` = flooded marks."""
+    P = board.shape[0]
+    for p in range(P):
+        mark[p] = 0
+        libs[p] = 0
+        basic[p] = EMPTY
+        seen[p] = 0
     _region_touches(board, W, touch, stack)
     gen = 0
     for p in range(P):
@@ -190,7 +207,6 @@ def independent_life(board: np.ndarray, W: int, region: np.ndarray) -> tuple[int
         elif c == EMPTY and (touch[p] == BLACK or touch[p] == WHITE):
             basic[p] = touch[p]
         region[p] = EMPTY
-    seen = np.zeros(P, np.bool_)
     black_regions = 0
     white_regions = 0
     for p0 in range(P):
@@ -200,7 +216,7 @@ def independent_life(board: np.ndarray, W: int, region: np.ndarray) -> tuple[int
         top = 0
         stack[top] = p0
         top += 1
-        seen[p0] = True
+        seen[p0] = 1
         head = 0
         independent = True
         while head < top:
@@ -212,7 +228,7 @@ def independent_life(board: np.ndarray, W: int, region: np.ndarray) -> tuple[int
                 r = _neighbour(q, d, W)
                 if basic[r] == colour:
                     if not seen[r]:
-                        seen[r] = True
+                        seen[r] = 1
                         stack[top] = r
                         top += 1
                 elif board[r] == EMPTY:
@@ -227,22 +243,34 @@ def independent_life(board: np.ndarray, W: int, region: np.ndarray) -> tuple[int
     return black_regions, white_regions
 
 
-@njit(cache=True)
-def _count_points(board: np.ndarray, W: int, scoring: int, tax: int, owner: np.ndarray) -> np.ndarray:
-    """Points of black and white (``[2] int64``) and ``owner`` ([n*n] int8) of a finished ``board``."""
+WORK_ROWS = 9  # rows of a count's work array: [WORK_ROWS, P] int32 (``new_work``)
+
+
+def new_work(n: int, batch: int | None = None) -> np.ndarray:
+    """Work space of ``count_board_work`` / ``count_row``: ``[WORK_ROWS, P]`` (or ``[B, WORK_ROWS, P]``) int32."""
+    shape = (WORK_ROWS, coords.num_points(n))
+    return np.zeros(shape if batch is None else (batch, *shape), np.int32)
+
+
+@njit(cache=True, _nrt=False)
+def count_board_work(board: np.ndarray, W: int, scoring: int, tax: int, owner: np.ndarray, work: np.ndarray) -> tuple[int, int]:
+    """Points of black and white (tax applied, before prisoners and komi) and ``owner`` ([n*n]
+    int8: +1 / -1 where a point counted for black / white, else 0) of a finished ``board`` ([P],
+    padded; read only), every stone on it alive; ``work`` ([WORK_ROWS, P] int32) is work space.
+    The one count: ``count``, ``count_row`` and ``board.score`` all run it."""
     P = board.shape[0]
     n = W - 2
-    touch = np.empty(P, np.int32)
-    stack = np.empty(P, np.int32)
+    touch, stack, region, filled = work[0], work[1], work[2], work[3]
     _region_touches(board, W, touch, stack)
-    region = np.zeros(P, np.int8)
     black_regions = 0
     white_regions = 0
     if tax != 0:
-        filled = board.copy()
-        fill_dame(filled, W)
-        black_regions, white_regions = independent_life(filled, W, region)
-    points = np.zeros(2, np.int64)
+        for p in range(P):
+            filled[p] = board[p]
+        fill_dame_work(filled, W, work[4], stack, work[5])
+        black_regions, white_regions = independent_life_work(filled, W, region, work[4], stack, work[5], work[6], work[7], work[8])
+    black = 0
+    white = 0
     for a in range(n * n):
         p = (a // n + 1) * W + a % n + 1
         c = board[p]
@@ -256,13 +284,44 @@ def _count_points(board: np.ndarray, W: int, scoring: int, tax: int, owner: np.n
                 value = 1 if touch[p] == BLACK else -1
         owner[a] = value
         if value > 0:
-            points[0] += 1
+            black += 1
         elif value < 0:
-            points[1] += 1
+            white += 1
     if tax == 2:
-        points[0] -= 2 * black_regions
-        points[1] -= 2 * white_regions
-    return points
+        black -= 2 * black_regions
+        white -= 2 * white_regions
+    return black, white
+
+
+@njit(cache=True, _nrt=False)
+def count_row(s, b: int, scoring: int, tax: int, bonus: float, owner: np.ndarray, work: np.ndarray) -> float:
+    """Black's margin of game ``b`` of a ``board.BoardState`` ``s`` counted as it stands (every stone
+    alive, seki decided by independent-life regions): points by ``scoring`` (0 area, 1 territory)
+    and ``tax`` (0 none, 1 seki, 2 all), plus prisoners under territory scoring
+    (``s.captured[b]``), minus ``s.komi[b]`` and white's handicap ``bonus`` points. ``owner`` ([n*n]
+    int8) gets the counted points, ``work`` ([WORK_ROWS, P] int32) is work space. The count of the
+    self-play driver's final score and of the search's terminal values."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    black, white = count_board_work(s.board[b], W, scoring, tax, owner, work)
+    margin = float(black - white) - s.komi[b] - bonus
+    if scoring == 1:
+        margin += float(s.captured[b, 1] - s.captured[b, 0])  # prisoners: white stones taken minus black stones taken
+    return margin
+
+
+@njit(cache=True, _nrt=False)
+def stone_ownership_row(s, b: int, owner: np.ndarray) -> None:
+    """Where ``owner`` ([n*n] int8, a count's) is 0 on a stone, the stone's colour (+1 black, -1
+    white): the final ownership of a finished game (under territory scoring the count credits the
+    empty points only; the stones standing at the end are their owner's all the same)."""
+    P = s.board.shape[1]
+    W = int(np.sqrt(P) + 0.5)
+    n = W - 2
+    for a in range(n * n):
+        if owner[a] == 0:
+            c = s.board[b, (a // n + 1) * W + a % n + 1]
+            owner[a] = 1 if c == BLACK else (-1 if c == WHITE else 0)
 
 
 def count(board_row: np.ndarray, n: int, rules: Rules, captured=(0, 0), handicap: int = 0, dead=None) -> Count:
@@ -277,7 +336,7 @@ def count(board_row: np.ndarray, n: int, rules: Rules, captured=(0, 0), handicap
     black_lost += int(np.sum(colours[dead_points] == BLACK))
     white_lost += int(np.sum(colours[dead_points] == WHITE))
     owner = np.zeros(n * n, np.int8)
-    black_points, white_points = (int(x) for x in _count_points(board, n + 2, int(rules.scoring), int(rules.tax), owner))
+    black_points, white_points = (int(x) for x in count_board_work(board, n + 2, int(rules.scoring), int(rules.tax), owner, new_work(n)))
     bonus = handicap_bonus_points(rules.white_handicap_bonus, handicap)
     black_prisoners, white_prisoners = white_lost, black_lost
     margin = float(black_points - white_points) - rules.komi - bonus

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from go_engine import features as F
 from go_engine.features import KOMI_SCALE
 
 ILLEGAL_LOGIT = -1e9  # as alphazero.evaluator: finite, so no NaN arises from masked softmaxes
@@ -116,7 +117,7 @@ def _area_margin(own: np.ndarray, opp: np.ndarray, region: np.ndarray, stack: np
 @njit(cache=True, parallel=True)
 def _area_values(planes: np.ndarray, scale: float, out: np.ndarray, margins: np.ndarray) -> None:
     nb, C, n, _ = planes.shape
-    k = (C - 10) // 2
+    k = (C - 13) // 2 if C % 2 == 1 else (C - 10) // 2  # features.feature_layout: version 2 odd, 1 even
     for b in prange(nb):
         region = np.empty(n * n, np.int32)
         stack = np.empty(n * n, np.int32)
@@ -149,6 +150,6 @@ class AreaScoreEvaluator:
         logits = np.where(legal, np.float32(0.0), np.float32(ILLEGAL_LOGIT))
         if not self.with_aux:
             return logits, value, {}
-        k = (planes.shape[1] - 10) // 2
+        k = F.feature_layout(planes.shape[1])[1]
         ownership = (planes[:, 0] - planes[:, k]).reshape(b, -1).astype(np.float32)  # [B, n*n]
         return logits, value, {"score": margins, "ownership": ownership}

@@ -5,6 +5,29 @@ Per move of a row: playout-cap randomisation picks a full (recorded, noised) or 
 it ends the position is recorded, resignation is checked, the move is chosen (temperature schedule
 or Gumbel), played on the row's board, and the tree re-rooted. One evaluator call per search step
 covers every row, whatever phase its game is in.
+
+**Rules.** Each game draws its rules from ``SelfPlayConfig.rules_mix`` (``draw_rules``; the run's
+rules when the mix is empty); the search runs each row under its game's rules, the planes encode
+them (feature version 2) and the record stores them. A game's final score and outcome, like the
+search's terminal values, are ``scoring.count_row`` of the final position under those rules: area
+(stones + one-colour regions), or territory (one-colour regions + prisoners), minus komi, with the
+tax (seki eyes count for nobody under ``seki``; 2 per living group under ``all``) and the white
+handicap bonus (0 here: self-play games have no handicap).
+
+**How a territory game ends, and what can be scored wrongly.** As under area rules, the game ends
+at two consecutive passes (or the move cap, or a resignation), and the board is counted as it
+stands: every stone on it is alive, and seki is decided by KataGo's independent-life regions after
+the dame are filled (``go_engine.scoring``). There is no cleanup phase and no pass-alive shortcut
+(``ANALYSIS_AND_RULES.md`` section 4): dead stones must be captured before the two passes or they
+count as alive, i.e. a dead stone inside an opponent's territory makes that region reach both
+colours and score for nobody. Capturing them costs nothing under area scoring, but under
+territory scoring each stone played inside one's own territory fills a point of it, so positions
+scored wrongly (against human Japanese counting) are: dead stones left on the board at the two
+passes (their region counts for nobody instead of for the surrounding colour plus prisoners), a
+territory whose owner prefers to pass rather than spend the moves capturing, and the count's own
+limits (a chain left in atari, e.g. an unresolved ko, makes its group not independent; a dame
+whose filling needs a move inside a territory). The network learns these rules as they are: the
+side owning a region with dead stones learns to capture them while it is worth it.
 """
 
 from __future__ import annotations
@@ -17,16 +40,26 @@ from alphazero.config.search import SearchConfig, SelfPlayConfig
 from alphazero.game_record import GameRecord
 from go_engine import board as B
 from go_engine import features as F
-from go_engine.rules import Rules
+from go_engine import scoring as S
+from go_engine.rules import Rules, handicap_bonus_points
 from selfplay.mcts import BatchedMCTS, Evaluator
+
+
+def draw_rules(choices: list[Rules], probabilities: np.ndarray, rng: np.random.Generator) -> Rules:
+    """One game's rules drawn from ``choices`` with ``probabilities``; a single choice draws nothing
+    from ``rng`` (so runs without a mix see the random stream they always did)."""
+    if len(choices) == 1:
+        return choices[0]
+    return choices[int(rng.choice(len(choices), p=probabilities))]
 
 
 class _GameLog:
     """What one running game has recorded so far (Python lists: appended once per move)."""
 
-    def __init__(self, game_id: str, no_resign: bool) -> None:
+    def __init__(self, game_id: str, no_resign: bool, rules: Rules) -> None:
         self.game_id = game_id
         self.no_resign = no_resign
+        self.rules = rules  # the rules this game is played under
         self.planes: list[np.ndarray] = []  # [C, n, n] each
         self.policy: list[np.ndarray] = []  # [A] each
         self.full_search: list[bool] = []
@@ -51,6 +84,7 @@ class SelfPlayDriver:
         self.model_version = model_version
         self.prefix = game_id_prefix if game_id_prefix is not None else f"g{rng.integers(1 << 40):010x}"
         nb = selfplay.games_in_parallel
+        self.rule_choices, self.rule_probabilities = selfplay.game_rules(rules)
         cap = B.move_cap(rules, board_size)
         if selfplay.max_game_moves:
             cap = min(cap, selfplay.max_game_moves)
@@ -58,9 +92,9 @@ class SelfPlayDriver:
         self.roots = B.new_state(nb, board_size, komi=rules.komi, history=history, max_moves=B.move_cap(rules, board_size))
         max_sims = max(search.simulations, selfplay.cheap_simulations)
         self.mcts = BatchedMCTS(search, rules, self.roots, evaluator, history=history, max_simulations=max_sims, max_moves=cap)
-        self.ko, self.suicide = int(rules.ko), int(rules.suicide)
         self._planes = np.zeros((F.num_planes(history), board_size, board_size), np.float32)
         self._owner = np.zeros(board_size * board_size, np.int8)
+        self._score_work = S.new_work(board_size)
         self.games_started = 0
         self.steps = 0  # search steps run (each at most one evaluator call)
         self.logs: list[_GameLog] = [self._new_game(b) for b in range(nb)]
@@ -88,7 +122,9 @@ class SelfPlayDriver:
         B.reset_row(self.roots, b)
         self.mcts.reset(b)
         no_resign = (not self.config.resign_enabled) or self.rng.random() < self.config.no_resign_fraction
-        log = _GameLog(f"{self.prefix}-{self.games_started}", no_resign)
+        rules = draw_rules(self.rule_choices, self.rule_probabilities, self.rng)
+        self.mcts.set_rules(b, rules)
+        log = _GameLog(f"{self.prefix}-{self.games_started}", no_resign, rules)
         self.games_started += 1
         self._start_search(b, log)
         return log
@@ -103,7 +139,8 @@ class SelfPlayDriver:
         log, mcts, s = self.logs[b], self.mcts, self.roots
         me = int(s.to_play[b])
         value = float(np.clip(mcts.root_value(b), -1.0, 1.0))
-        F.encode_row(s, b, self.ko, self.suicide, self._planes)
+        r = log.rules
+        F.encode_row(s, b, int(r.ko), int(r.suicide), int(r.scoring), int(r.tax), self._planes)
         log.planes.append(self._planes.copy())
         full = log.full_pending
         log.policy.append(mcts.policy_target(b) if full else np.zeros(mcts.num_actions, np.float32))
@@ -123,7 +160,7 @@ class SelfPlayDriver:
 
         tau = self.config.temperature(len(log.moves))
         action = mcts.choose_action(b, tau, self.rng)
-        ok = B.play_action_row(s, b, action, self.ko, self.suicide, self.max_moves)
+        ok = B.play_action_row(s, b, action, int(r.ko), int(r.suicide), self.max_moves)
         if not ok:
             raise RuntimeError(f"row {b}: search chose illegal action {action}")
         log.moves.append(action)
@@ -135,8 +172,10 @@ class SelfPlayDriver:
 
     def _finish(self, b: int) -> None:
         log, s = self.logs[b], self.roots
-        B.area_row(s, b, self._owner)
-        final_score = float(self._owner.sum(dtype=np.int64) - s.komi[b])
+        r = log.rules
+        bonus = float(handicap_bonus_points(r.white_handicap_bonus, 0))  # self-play games have no handicap
+        final_score = float(S.count_row(s, b, int(r.scoring), int(r.tax), bonus, self._owner, self._score_work))
+        S.stone_ownership_row(s, b, self._owner)  # the ownership target: stones standing at the end too
         if s.resigned[b] != B.EMPTY:
             outcome = 1.0 if s.resigned[b] == B.WHITE else -1.0
         else:
@@ -150,8 +189,9 @@ class SelfPlayDriver:
         record = GameRecord(
             game_id=log.game_id,
             board_size=self.n,
-            komi=float(self.rules.komi),
-            rules=json.dumps(self.rules.to_dict()),
+            komi=float(r.komi),
+            rules=json.dumps(r.to_dict()),
+            feature_version=F.FEATURE_VERSION,
             model_version=int(self.model_version),
             history=self.history,
             planes_bits=bits,

@@ -10,7 +10,10 @@ first k rows of the evaluation batch) -> ``evaluator(planes, legal)``
 
 Rows run independent searches of their own length: a row whose search ended idles (contributes no
 leaf) until ``start`` gives it a new one, so a game driver can play moves row by row. Terminal
-leaves (two passes or the move cap) are valued exactly by the area score and never evaluated.
+leaves (two passes or the move cap) are valued exactly by the row's rules count
+(``scoring.count_row``: area, or territory + prisoners, with the tax; every stone on the board
+alive) and never evaluated. Each row has its own rules (``set_rules``): one search serves a mix of
+rule sets, as self-play's ``rules_mix`` draws them.
 Values follow ``selfplay.tree``: each node's from the view of its own side to move.
 """
 
@@ -26,6 +29,7 @@ from alphazero.config.search import SearchConfig
 from go_engine import board as B
 from go_engine import coords
 from go_engine import features as F
+from go_engine import scoring as S
 from go_engine.compiled import row_kernel
 from go_engine.rules import Rules
 from selfplay import gumbel as G
@@ -42,7 +46,7 @@ FORCED_BONUS = 1e9  # added to the PUCT score of a child still owed forced playo
 
 
 class KernelParams(NamedTuple):
-    """Scalars the kernels need (from ``SearchConfig`` and ``Rules``)."""
+    """Scalars the kernels need (from ``SearchConfig`` and the move cap; the rules are per row, in ``RowState``)."""
 
     c_puct_init: float
     c_puct_base: float
@@ -51,8 +55,6 @@ class KernelParams(NamedTuple):
     forced_k: float
     gumbel_c_visit: float
     gumbel_c_scale: float
-    ko_rule: int
-    suicide_rule: int
     max_moves: int
 
 
@@ -76,7 +78,11 @@ class RowState(NamedTuple):
     qbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     pbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
     owner: np.ndarray  # [B, n*n] int8       work space for exact terminal scoring
-    queue: np.ndarray  # [B, n*n] int32      work space for exact terminal scoring
+    score_work: np.ndarray  # [B, WORK_ROWS, P] int32  work space of ``scoring.count_row``
+    ko_rule: np.ndarray  # [B] int32         the row's rules: ``KoRule`` value
+    suicide_rule: np.ndarray  # [B] int32    ``SuicideRule`` value
+    scoring_rule: np.ndarray  # [B] int32    ``ScoringRule`` value
+    tax_rule: np.ndarray  # [B] int32        ``TaxRule`` value
     leaf_depth: np.ndarray  # [B] int32      plies from the root to this step's leaf
     avoid: np.ndarray  # [B, 2, A] int32     avoid/allowMoves: action banned at depths < this, for the root's side to move (0) / the other side (1)
     avoid_depth: np.ndarray  # [B] int32     the largest of ``avoid[b]`` (0: no restriction in this row's search)
@@ -88,16 +94,12 @@ class RowState(NamedTuple):
 
 
 @row_kernel
-def terminal_value(s: B.BoardState, b: int, owner: np.ndarray, queue: np.ndarray) -> float:
-    """Exact value of a finished game for its side to move: +1 win, -1 loss, 0 draw (area score);
-    ``owner`` ([n*n] int8) and ``queue`` ([n*n] int32) are work space."""
-    B.area_row_work(s, b, owner, queue)
-    total = 0
-    for i in range(owner.shape[0]):
-        total += owner[i]
-    margin = total - s.komi[b]
-    black = 1.0 if margin > 0 else (-1.0 if margin < 0 else 0.0)
-    return black if s.to_play[b] == B.BLACK else -black
+def terminal_margin(s: B.BoardState, b: int, st: RowState) -> float:
+    """Black's margin of finished row ``b`` by the row's rules count (``scoring.count_row``; no
+    handicap bonus); ``st.owner[b]`` ([n*n] int8) gets the final ownership, stones included."""
+    margin = S.count_row(s, b, st.scoring_rule[b], st.tax_rule[b], 0.0, st.owner[b], st.score_work[b])
+    S.stone_ownership_row(s, b, st.owner[b])
+    return margin
 
 
 @row_kernel
@@ -255,7 +257,7 @@ def replay_path(t: Tree, st: RowState, b: int, leaf: int, roots: B.BoardState, s
     B.copy_position_row(roots, b, scratch, b)
     n = coords.stride_of(roots.board.shape[1]) - 2
     for i in range(depth):
-        st.seen_slots[b, i] = B.play_row_assume_legal(scratch, b, coords.move_point(st.path[b, i], n), prm.ko_rule, prm.max_moves)
+        st.seen_slots[b, i] = B.play_row_assume_legal(scratch, b, coords.move_point(st.path[b, i], n), st.ko_rule[b], prm.max_moves)
     return depth
 
 
@@ -279,8 +281,10 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
             depth = replay_path(t, st, b, leaf, roots, scratch, prm)
             if scratch.done[b]:
                 t.terminal[b, leaf] = True
-                t.raw_value[b, leaf] = terminal_value(scratch, b, st.owner[b], st.queue[b])
-                NS.record_terminal_row(stats, b, leaf, scratch, st.owner[b])
+                margin = terminal_margin(scratch, b, st)
+                black = 1.0 if margin > 0 else (-1.0 if margin < 0 else 0.0)
+                t.raw_value[b, leaf] = black if scratch.to_play[b] == B.BLACK else -black
+                NS.record_terminal_row(stats, b, leaf, scratch, st.owner[b], margin)
             else:
                 st.slot[b] = 0
     st.leaf_depth[b] = depth
@@ -289,7 +293,8 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
         # when planes[b] holds the previous such leaf, only those are written. One legality scan
         # serves both the ko plane and the legal mask (superko sees the path).
         steps = depth if st.planes_depth[b] == depth else planes.shape[1]  # C exceeds the history: all
-        F.encode_legal_row_newest(scratch, b, prm.ko_rule, prm.suicide_rule, planes[b], legal[b], steps)
+        F.encode_legal_row_newest(scratch, b, st.ko_rule[b], st.suicide_rule[b], st.scoring_rule[b], st.tax_rule[b],
+                                  planes[b], legal[b], steps)
         st.planes_depth[b] = depth
     B.unsee_row(scratch, b, st.seen_slots[b], depth)
 
@@ -440,8 +445,6 @@ def kernel_params(config: SearchConfig, rules: Rules, n: int) -> KernelParams:
         forced_k=float(config.forced_playouts_k),
         gumbel_c_visit=float(config.gumbel_c_visit),
         gumbel_c_scale=float(config.gumbel_c_scale),
-        ko_rule=int(rules.ko),
-        suicide_rule=int(rules.suicide),
         max_moves=int(B.move_cap(rules, n)),
     )
 
@@ -451,10 +454,12 @@ class BatchedMCTS:
 
     ``start(rows, ...)`` begins a search in some rows; ``step()`` advances every active row by one
     simulation with one evaluator call; ``advance(row, action)`` re-roots a row after a move.
-    ``search(...)`` runs whole searches for all rows at once (a single game is a batch of one)."""
+    ``search(...)`` runs whole searches for all rows at once (a single game is a batch of one).
+    ``rules`` are every row's until ``set_rules`` gives a row others; ``feature_version`` is the
+    input layout of the evaluator's network (``features.num_planes``)."""
 
     def __init__(self, config: SearchConfig, rules: Rules, roots: B.BoardState, evaluator: Evaluator, history: int | None = None, max_simulations: int | None = None, max_moves: int | None = None,
-                 track_scores: bool = False, track_ownership: bool = False) -> None:
+                 track_scores: bool = False, track_ownership: bool = False, feature_version: int = F.FEATURE_VERSION) -> None:
         nb, n = roots.batch_size, roots.size
         self.config = config
         self.rules = rules
@@ -476,7 +481,8 @@ class BatchedMCTS:
         # positions and removes them again within the step (``select_row``), so a simulation
         # copies no superko set.
         self.scratch = B.BoardState(*(np.zeros_like(field) for field in roots))._replace(seen=roots.seen)
-        self.planes = np.zeros((nb, F.num_planes(self.history), n, n), np.float32)  # [B, C, n, n]
+        self.feature_version = feature_version
+        self.planes = np.zeros((nb, F.num_planes(self.history, feature_version), n, n), np.float32)  # [B, C, n, n]
         self.legal = np.zeros((nb, A), np.bool_)  # [B, A]
         N = self.tree.capacity
         self.rows = RowState(
@@ -497,7 +503,11 @@ class BatchedMCTS:
             qbuf=np.zeros((nb, A), np.float32),
             pbuf=np.zeros((nb, A), np.float32),
             owner=np.zeros((nb, n * n), np.int8),
-            queue=np.zeros((nb, n * n), np.int32),
+            score_work=S.new_work(n, nb),
+            ko_rule=np.full(nb, int(rules.ko), np.int32),
+            suicide_rule=np.full(nb, int(rules.suicide), np.int32),
+            scoring_rule=np.full(nb, int(rules.scoring), np.int32),
+            tax_rule=np.full(nb, int(rules.tax), np.int32),
             leaf_depth=np.zeros(nb, np.int32),
             avoid=np.zeros((nb, 2, A), np.int32),
             avoid_depth=np.zeros(nb, np.int32),
@@ -514,6 +524,14 @@ class BatchedMCTS:
         self.searches = 0  # searches started, for statistics
         self.simulations_started = 0  # new simulations those searches were given
         self.kept_visits = 0  # root child visits the started searches found already there (tree reuse)
+
+    def set_rules(self, b: int, rules: Rules) -> None:
+        """Row ``b`` searches under ``rules`` (ko, suicide, scoring, tax) from its next search on;
+        its komi is the roots' ``komi[b]``. Call between searches (after ``reset``)."""
+        st = self.rows
+        st.ko_rule[b], st.suicide_rule[b] = int(rules.ko), int(rules.suicide)
+        st.scoring_rule[b], st.tax_rule[b] = int(rules.scoring), int(rules.tax)
+        st.planes_depth[b] = -1  # the rules planes changed
 
     # ---- starting and running searches ----------------------------------------------------------
     def start(self, rows, simulations: int | np.ndarray, rng: np.random.Generator, full_search: bool | np.ndarray = False, keep_tree: bool | None = None) -> None:
@@ -546,7 +564,7 @@ class BatchedMCTS:
             st.use_gumbel[b] = cfg.gumbel
             st.noise_eps[b] = 0.0
             st.forced[b] = False
-            num_legal = root_legal_row(self.roots, b, self.params.ko_rule, self.params.suicide_rule, self._legal_row)
+            num_legal = root_legal_row(self.roots, b, int(self.rows.ko_rule[b]), int(self.rows.suicide_rule[b]), self._legal_row)
             if cfg.gumbel:
                 st.gumbel[b], st.halving[b] = G.root_schedule(rng, self.num_actions, f, cfg.gumbel_considered, num_legal, kept + s, t.capacity)
                 st.level[b] = 0

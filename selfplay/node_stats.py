@@ -66,16 +66,13 @@ def record_eval_row(stats: NodeStats, b: int, node: int, s: int, scores: np.ndar
 
 
 @row_kernel
-def record_terminal_row(stats: NodeStats, b: int, node: int, s: B.BoardState, owner: np.ndarray) -> None:
-    """A finished game's exact values: ``owner`` ([n*n] int8, +1 black) is its area ownership
-    (as ``terminal_value`` left it), the score the area margin after komi."""
+def record_terminal_row(stats: NodeStats, b: int, node: int, s: B.BoardState, owner: np.ndarray, margin: float) -> None:
+    """A finished game's exact values: ``owner`` ([n*n] int8, +1 black) is its final ownership
+    and ``margin`` black's count after komi (as ``mcts.terminal_margin`` left them)."""
     if stats.score.shape[1] == 0:
         return
     sign = 1.0 if s.to_play[b] == B.BLACK else -1.0
-    total = 0
-    for i in range(owner.shape[0]):
-        total += owner[i]
-    stats.score[b, node] = sign * (total - s.komi[b])
+    stats.score[b, node] = sign * margin
     if stats.ownership.shape[1] > 0:
         for i in range(owner.shape[0]):
             stats.ownership[b, node, i] = sign * owner[i]

@@ -34,6 +34,7 @@ def synthetic_record(rng: np.random.Generator, board_size: int, history: int, nu
         rules=json.dumps(Rules(komi=komi).to_dict()),
         model_version=0,
         history=history,
+        feature_version=features.FEATURE_VERSION,
         planes_bits=bits,
         planes_scalars=scalars,
         policy=policy.astype(np.float32),

@@ -16,7 +16,8 @@ import numpy as np
 from alphazero.analysis.position import FieldError, Positions, build_positions, parse_colour, parse_location, parse_pairs
 from go_engine import board as B
 from go_engine import coords
-from go_engine.rules import PRESETS, KoRule, Rules, SuicideRule, TaxRule
+from go_engine import features as F
+from go_engine.rules import PRESETS, KoRule, Rules, ScoringRule, SuicideRule, TaxRule
 
 MAX_LEN = 19  # largest board the engine plays (coords.check_size)
 MIN_LEN = 2
@@ -141,6 +142,8 @@ class Defaults:
     history: int  # the network's history planes (positions are built with it)
     perspective: str = "BLACK"  # reportAnalysisWinratesAs
     wide_root_noise: float = 0.0  # wideRootNoise (KataGo's analysis_example.cfg ships 0.04)
+    feature_version: int = F.FEATURE_VERSION  # the network's input layout (1: area only)
+    substitute_rules: bool = False  # a version-1 network plays territory rules anyway, with a warning
 
 
 def _is_int(value) -> bool:
@@ -177,19 +180,28 @@ def _bool_field(q: dict, key: str) -> bool:
     return q[key]
 
 
-def parse_rules(value) -> tuple[Rules, str, str | None]:
-    """(the rules we play, the scoring KataGo's rules mean, a warning naming the substitute or None)."""
+def parse_rules(value, feature_version: int = F.FEATURE_VERSION, substitute: bool = False) -> tuple[Rules, str, str | None]:
+    """(the rules we play, the scoring KataGo's rules mean, a warning naming the substitute or None).
+    Rules a network of ``feature_version`` cannot represent (territory or a tax for version 1) are
+    a field error unless ``substitute``, when they are played with a warning."""
+    rules, kind, warning = _parse_rules(value)
+    try:
+        network_warning = F.check_rules_supported(rules, feature_version, substitute, where="the network")
+    except F.RulesNotSupported as e:
+        raise FieldError("rules", str(e)) from None
+    if network_warning:
+        warning = f"{warning}; {network_warning}" if warning else f"Rules: {network_warning}"
+    return rules, kind, warning
+
+
+def _parse_rules(value) -> tuple[Rules, str, str | None]:
     if isinstance(value, str):
         key = value.strip().lower().replace("_", "-").replace(" ", "-")
         if key not in RULE_NAMES:
             raise FieldError("rules", f"Could not parse rules: {value!r} (known: {', '.join(sorted(RULE_NAMES))})")
         name, scoring = RULE_NAMES[key]
         if name in PRESETS:
-            rules = PRESETS[name]
-            if rules.is_territory or rules.tax != TaxRule.NONE:
-                return rules, scoring, (f"Rules {value!r}: ko, suicide and komi follow {name}, but the search values "
-                                        "positions by area scoring (its network and end-of-game values are area's)")
-            return rules, scoring, None
+            return PRESETS[name], scoring, None
         return PRESETS[SUBSTITUTE], scoring, f"Rules {value!r} are not supported by this engine; using {SUBSTITUTE} rules (area scoring, positional superko) instead"
     if isinstance(value, dict):
         known = {"ko", "scoring", "tax", "suicide", "hasButton", "whiteHandicapBonus", "friendlyPassOk", "komi"}
@@ -206,12 +218,14 @@ def parse_rules(value) -> tuple[Rules, str, str | None]:
         suicide = value.get("suicide", False)
         if not isinstance(suicide, bool):
             raise FieldError("rules", "Could not parse rules: suicide must be a boolean")
-        rules = Rules(ko=ko_names[ko.upper()], suicide=SuicideRule.ALLOWED if suicide else SuicideRule.FORBIDDEN)
+        tax_names = {"NONE": TaxRule.NONE, "SEKI": TaxRule.SEKI, "ALL": TaxRule.ALL}
+        tax = value.get("tax", "SEKI" if scoring.upper() == "TERRITORY" else "NONE")
+        if not isinstance(tax, str) or tax.upper() not in tax_names:
+            raise FieldError("rules", "Could not parse rules: tax must be NONE, SEKI or ALL")
+        rules = Rules(ko=ko_names[ko.upper()], suicide=SuicideRule.ALLOWED if suicide else SuicideRule.FORBIDDEN,
+                      scoring=ScoringRule.TERRITORY if scoring.upper() == "TERRITORY" else ScoringRule.AREA,
+                      tax=tax_names[tax.upper()])
         changed = []
-        if scoring.upper() == "TERRITORY":
-            changed.append("area scoring instead of territory")
-        if value.get("tax", "NONE") not in ("NONE", "none"):
-            changed.append("no tax")
         if value.get("hasButton", False):
             changed.append("no button")
         if ko.upper() == "SPIGHT":
@@ -296,7 +310,7 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
         raise FieldError("boardXSize", str(e)) from None
     if "rules" not in q:
         raise FieldError("rules", "Must specify rules")
-    rules, scoring, rules_warning = parse_rules(q["rules"])
+    rules, scoring, rules_warning = parse_rules(q["rules"], defaults.feature_version, defaults.substitute_rules)
     if rules_warning:
         warn("rules", rules_warning)
     komi = DEFAULT_KOMI[scoring]

@@ -162,7 +162,8 @@ class AnalysisEngine:
             rules = query.rules
             roots = B.state_for(rules, self.rows, query.size, history=self.history)
             mcts = BatchedMCTS(self.search, rules, roots, self.evaluator, history=self.history,
-                               max_simulations=self.defaults.max_visits, track_ownership=True)
+                               max_simulations=self.defaults.max_visits, track_ownership=True,
+                               feature_version=self.defaults.feature_version)
             lane = self._lanes[key] = Lane(mcts, rules)
         return lane
 

@@ -35,7 +35,7 @@ from alphazero.arena.ratings import fit_ratings
 from alphazero.arena.sprt import Sprt
 from alphazero.atomic_io import write_bytes_atomic
 from go_engine import board as B
-from go_engine import compiled, coords
+from go_engine import compiled, coords, scoring
 from go_engine.rules import Rules
 from go_engine.history import BoardHistory, IllegalMove
 from go_engine.sgf import GameResult, SgfGame, to_sgf_bytes
@@ -64,9 +64,6 @@ class GameSettings:
             raise ValueError("max_moves and opening_moves must be >= 0")
         if not self.move_timeout > 0:
             raise ValueError(f"move timeout must be > 0 seconds, got {self.move_timeout}")
-        if self.rules.is_territory:
-            # The referee counts the board after two passes, dead stones and all: right by area only.
-            raise ValueError("matches are refereed by area scoring; territory rules (japanese, korean) are not supported here")
 
     @property
     def move_cap(self) -> int:
@@ -191,10 +188,19 @@ def play_game(black, white, settings: GameSettings, seed: int, opening_seed: int
                 end = forfeit(B.BLACK if other is black else B.WHITE, f.reason, f.detail)
                 break
     if "winner" not in end:
-        margin = float(B.score(game.state)[0][0])
+        # The rules' count of the board as it stands (every stone alive; seki by independent-life
+        # regions), as self-play counts it: under territory rules dead stones must be captured.
+        margin = referee_margin(game)
         result = GameResult.from_score(margin)
         end = {"winner": result.winner, "margin": margin, **end}
     return {"moves": [list(m) for m in game.moves], **end}
+
+
+def referee_margin(game: BoardHistory) -> float:
+    """Black's margin of a finished match game by its rules (``scoring.count``: area, or territory +
+    prisoners; tax; komi; white's handicap bonus for the game's setup stones)."""
+    state = game.state
+    return float(scoring.count(state.board[0], game.size, game.rules, captured=state.captured[0], handicap=game.handicap()).margin)
 
 
 # ---- records -----------------------------------------------------------------------------------

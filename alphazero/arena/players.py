@@ -351,15 +351,16 @@ def random_move(game: BoardHistory, colour: int, rng: np.random.Generator) -> in
 class RawNetworkPlayer:
     """The network's policy alone: the legal move with the highest logit, no search."""
 
-    def __init__(self, name: str, evaluator, history: int) -> None:
+    def __init__(self, name: str, evaluator, history: int, feature_version: int = F.FEATURE_VERSION) -> None:
         self.name, self.evaluator, self.history = name, evaluator, history
+        self.feature_version = feature_version
 
     def new_game(self, game: BoardHistory, seed: int) -> None:
         pass
 
     def genmove(self, game: BoardHistory, colour: int) -> int:
         state = game.position_for(colour)
-        planes = F.encode(state, game.rules, history=self.history)  # [1, C, n, n]
+        planes = F.encode(state, game.rules, history=self.history, version=self.feature_version)  # [1, C, n, n]
         legal = B.legal_mask(state, game.rules)  # [1, A]
         logits, _, _ = self.evaluator(planes, legal)
         return int(np.argmax(np.where(legal[0], logits[0], -np.inf)))
@@ -411,11 +412,12 @@ class GumbelNetworkPlayer:
     position; a fresh tree each move, since the halving schedule assumes a fresh root."""
 
     def __init__(self, name: str, evaluator, search_config: SearchConfig, history: int,
-                 resign_winrate: float = RESIGN_WINRATE) -> None:
+                 resign_winrate: float = RESIGN_WINRATE, feature_version: int = F.FEATURE_VERSION) -> None:
         if not search_config.gumbel:
             raise ValueError("GumbelNetworkPlayer needs a search config with gumbel=true")
         self.name, self.evaluator, self.search_config, self.history = name, evaluator, search_config, history
         self.visits = search_config.simulations
+        self.feature_version = feature_version
         self.resign_winrate = resign_winrate
         self.rng = np.random.default_rng(0)  # unused by noiseless Gumbel search; kept for the search API
         self._mcts = None  # BatchedMCTS over a batch of one, rebuilt when the size or rules change
@@ -430,7 +432,8 @@ class GumbelNetworkPlayer:
         key = (game.size, game.rules)
         if self._mcts is None or self._key != key:
             self._mcts = BatchedMCTS(self.search_config, game.rules, B.take_rows(game.state, [0]), self.evaluator,
-                                     history=self.history, max_simulations=self.visits, max_moves=B.capacity(game.state))
+                                     history=self.history, max_simulations=self.visits, max_moves=B.capacity(game.state),
+                                     feature_version=self.feature_version)
             self._key = key
         mcts = self._mcts
         B.copy_row(game.state, 0, mcts.roots, 0)
@@ -456,7 +459,7 @@ class GumbelNetworkPlayer:
 
     def _score_lead(self, game: BoardHistory) -> float:
         """The network's score lead for the side to move (0 without a score head)."""
-        planes = F.encode(game.state, game.rules, history=self.history)  # [1, C, n, n]
+        planes = F.encode(game.state, game.rules, history=self.history, version=self.feature_version)  # [1, C, n, n]
         out = self.evaluator(planes, B.legal_mask(game.state, game.rules))
         return float(out[2]["score"][0]) if len(out) > 2 and "score" in out[2] else 0.0
 
@@ -541,8 +544,11 @@ def build_player(spec: PlayerSpec, rules: Rules, move_timeout: float, seed: int 
         from alphazero.evaluator import NetworkEvaluator
 
         evaluator, meta = NetworkEvaluator.from_checkpoint(spec.path)
+        version = meta.feature_version
+        # A version-1 network knows area scoring only: a territory match is refused, naming it.
+        F.check_rules_supported(rules, version, substitute=False, where=f"player {spec.name!r}")
         if spec.kind == "raw":
-            return RawNetworkPlayer(spec.name, evaluator, meta.history)
+            return RawNetworkPlayer(spec.name, evaluator, meta.history, version)
         from alphazero.gtp.search_player import SearchPlayer
 
         visits = spec.visits or DEFAULT_VISITS
@@ -550,8 +556,9 @@ def build_player(spec: PlayerSpec, rules: Rules, move_timeout: float, seed: int 
         config = (SearchConfig.from_dict(spec.search) if spec.search is not None
                   else play_search_config(SearchConfig(), visits))
         if config.gumbel:
-            return GumbelNetworkPlayer(spec.name, evaluator, config, meta.history)
-        search = SearchPlayer(evaluator, config, visits=visits, history=meta.history, seed=seed, has_ownership=True)
+            return GumbelNetworkPlayer(spec.name, evaluator, config, meta.history, feature_version=version)
+        search = SearchPlayer(evaluator, config, visits=visits, history=meta.history, seed=seed, has_ownership=True,
+                              feature_version=version)
         return SearchNetworkPlayer(spec.name, search, spec.seconds)
     if spec.kind == "gnugo":
         return GtpPlayer(spec.name, gnugo_command(spec.level, rules, seed=seed), move_timeout, stderr_path)

@@ -155,9 +155,11 @@ class RunConfig(ConfigBase):
     board_size: int = 9
     """Board side (2..19)."""
     rules: Rules = field(default_factory=lambda: rules_preset("chinese"))
-    """Rules of every self-play game (a table of fields or a preset name; area scoring): ko, suicide, komi, move cap."""
+    """Rules of the self-play games (a table of fields or a preset name, area or territory scoring):
+    ko, suicide, scoring, tax, komi, move cap. With ``selfplay.rules_mix`` each game draws its preset
+    from the mix and keeps this komi and move cap."""
     history: int = 8
-    """Feature history length k (input planes = 2k + 10)."""
+    """Feature history length k (input planes = 2k + 13, feature version 2)."""
     network: NetworkConfig = field(default_factory=lambda: network_preset("b6c64"))
     """Network shape (see alphazero.config.network)."""
     search: SearchConfig = field(default_factory=SearchConfig)
@@ -179,9 +181,6 @@ class RunConfig(ConfigBase):
         except ValueError as e:
             raise ConfigError(f"board_size: {e}") from None
         require(1 <= self.history <= 32, f"history must be in [1, 32], got {self.history}")
-        # Self-play, its search and its records count finished games by area (go_engine.board.score).
-        require(not self.rules.is_territory, "rules: self-play trains under area scoring only; territory rules "
-                "(japanese, korean) are for play (alphazero gtp --rules japanese)")
 
     def to_dict(self) -> dict:
         out = super().to_dict()

@@ -1,11 +1,14 @@
-"""Search and self-play configs: PUCT constants, root noise, Gumbel root search, playout caps, temperature, resignation."""
+"""Search and self-play configs: PUCT constants, root noise, Gumbel root search, playout caps, temperature, resignation, the rules mix."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from alphazero.config.base import ConfigBase, require
+import numpy as np
+
+from alphazero.config.base import ConfigBase, ConfigError, require
+from go_engine.rules import Rules, parse_rules_name, preset
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,13 @@ class SelfPlayConfig(ConfigBase):
     resign_enabled: bool = True
     """False: no game resigns (all games still record would-be false positives)."""
     max_game_moves: int = 0
-    """Stop a game (scored by area) after this many moves; 0 uses the rules' cap."""
+    """Stop a game (counted by its rules, as at two passes) after this many moves; 0 uses the rules' cap."""
+    rules_mix: tuple[str, ...] = ()
+    """Rules each self-play game draws, as ``"preset:weight"`` entries (e.g. ``["japanese:1",
+    "chinese:1"]``: half the games each; a bare ``"japanese"`` weighs 1): a game takes the drawn
+    preset's ko, suicide, scoring, tax and handicap bonus, and the run's ``rules`` komi and move
+    cap. Empty: every game is played under the run's ``rules``. Rules are input planes (feature
+    version 2), so one network learns every rule set of the mix."""
     eval_cache_size: int = 0
     """Positions each self-play actor keeps in its evaluation cache (``alphazero.eval_cache``): a
     leaf whose exact network input (planes with their history and ko plane, legal mask) was
@@ -137,6 +146,35 @@ class SelfPlayConfig(ConfigBase):
         require(0.0 <= self.no_resign_fraction <= 1.0, f"no_resign_fraction must be in [0, 1], got {self.no_resign_fraction}")
         require(self.max_game_moves >= 0, f"max_game_moves must be >= 0, got {self.max_game_moves}")
         require(0 <= self.eval_cache_size <= 1 << 26, f"eval_cache_size must be in [0, {1 << 26}], got {self.eval_cache_size}")
+        self.rules_weights()
+
+    def game_rules(self, rules: Rules) -> tuple[list[Rules], np.ndarray]:
+        """The rule sets a game draws from (each ``rules_mix`` preset with ``rules``' komi and move
+        cap) and their probabilities ``[R] float64``; just ``rules`` when the mix is empty."""
+        mix = self.rules_weights()
+        if not mix:
+            return [rules], np.ones(1)
+        choices = [replace(preset(name), komi=rules.komi, max_moves=rules.max_moves) for name, _ in mix]
+        weights = np.array([w for _, w in mix], np.float64)
+        return choices, weights / weights.sum()
+
+    def rules_weights(self) -> tuple[tuple[str, float], ...]:
+        """``rules_mix`` parsed: (preset name, weight) pairs, weights > 0; ConfigError names a bad entry."""
+        out = []
+        for i, entry in enumerate(self.rules_mix):
+            require(isinstance(entry, str), f"rules_mix[{i}] must be a string \"preset:weight\", got {entry!r}")
+            name, _, weight = entry.partition(":")
+            try:
+                preset = parse_rules_name(name)
+            except ValueError as e:
+                raise ConfigError(f"rules_mix[{i}]: {e}") from None
+            try:
+                w = float(weight) if weight.strip() else 1.0
+            except ValueError:
+                raise ConfigError(f"rules_mix[{i}]: weight {weight!r} is not a number") from None
+            require(math.isfinite(w) and w > 0.0, f"rules_mix[{i}]: weight must be a positive number, got {weight!r}")
+            out.append((preset, w))
+        return tuple(out)
 
     def temperature(self, move_number: int) -> float:
         """tau for the move with this 0-based number (the schedule described by the fields)."""

@@ -37,15 +37,20 @@ PV_LENGTH = 12  # moves of a candidate's principal variation
 
 
 class SearchPlayer:
-    """``visits`` per move unless a time budget is given; ``history`` is the network's."""
+    """``visits`` per move unless a time budget is given; ``history`` and ``feature_version`` are
+    the network's. A version-1 network (area only) refuses territory rules (``check_rules``) unless
+    ``substitute_rules``, when it plays them with a warning."""
 
     def __init__(self, evaluator, search: SearchConfig, visits: int, history: int, seed: int = 0,
-                 max_tree_simulations: int = MAX_TREE_SIMULATIONS, has_ownership: bool = False) -> None:
+                 max_tree_simulations: int = MAX_TREE_SIMULATIONS, has_ownership: bool = False,
+                 feature_version: int = F.FEATURE_VERSION, substitute_rules: bool = False) -> None:
         # Play uses no root noise and no forced playouts; the search is plain PUCT with LCB choice.
         self.search_config = replace(search, dirichlet_epsilon=0.0, forced_playouts_k=0.0, gumbel=False)
         self.evaluator = evaluator
         self.visits = visits
         self.history = history
+        self.feature_version = feature_version
+        self.substitute_rules = substitute_rules
         self.rng = np.random.default_rng(seed)
         self.max_tree_simulations = max(visits, max_tree_simulations)
         self.has_ownership = has_ownership
@@ -54,10 +59,15 @@ class SearchPlayer:
         self._setup: list = []  # the game's setup and moves at the tree's root
         self._moves: list = []
 
+    def check_rules(self, rules) -> str | None:
+        """None when the network plays ``rules``; a warning when it substitutes area-trained play;
+        ``features.RulesNotSupported`` naming the problem otherwise."""
+        return F.check_rules_supported(rules, self.feature_version, self.substitute_rules, where="the network")
+
     # ---- the search --------------------------------------------------------------------------
     def _root_estimates(self, game: BoardHistory) -> tuple[float, np.ndarray | None]:
         """(score lead of the side to move, ownership [n*n] side to move) from the network, if it has them."""
-        planes = F.encode(game.state, game.rules, history=self.history)
+        planes = F.encode(game.state, game.rules, history=self.history, version=self.feature_version)
         legal = B.legal_mask(game.state, game.rules)
         out = self.evaluator(planes, legal)
         aux = out[2] if len(out) > 2 else {}
@@ -72,7 +82,8 @@ class SearchPlayer:
             state = B.take_rows(game.state, [0])
             self._mcts = BatchedMCTS(self.search_config, game.rules, state, self.evaluator, history=self.history,
                                      max_simulations=self.max_tree_simulations, max_moves=B.capacity(state),
-                                     track_scores=True, track_ownership=self.has_ownership)
+                                     track_scores=True, track_ownership=self.has_ownership,
+                                     feature_version=self.feature_version)
             self._key, self._setup, self._moves = key, None, []
         mcts = self._mcts
         roots = mcts.roots

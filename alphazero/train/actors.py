@@ -233,7 +233,8 @@ class LearnerActor:
         parent = str(self.run.model_dir(self.generation)) if self.generation >= 0 else None
         meta = CheckpointMeta(
             network=self.config.network, input_planes=self.in_planes, feature_version=F.FEATURE_VERSION,
-            history=self.config.history, board_sizes=(self.config.board_size,), rules=(self.config.rules.to_dict(),),
+            history=self.config.history, board_sizes=(self.config.board_size,),
+            rules=tuple(r.to_dict() for r in self.config.selfplay.game_rules(self.config.rules)[0]),
             generation=generation, samples_seen=self.learner.samples_seen, parent=parent,
         )
         save_checkpoint(self.run.model_dir(generation), weights, meta)

@@ -209,7 +209,7 @@ MALFORMED = [
     ({k: v for k, v in query("e19").items() if k != "rules"}, "rules", "error"),
     (json.dumps({"id": "a1", "action": "bogus"}), None, "error"),
     (json.dumps({"id": "a2", "action": "terminate"}), "terminateId", "error"),
-    (query("w1", rules="stone-scoring", maxVisits=2), "rules", "warning"),
+    (query("w1", rules="aga-button", maxVisits=2), "rules", "warning"),  # played as chinese, named
     (query("w2", overrideSettings={"playoutDoublingAdvantage": 1.0}, maxVisits=2), "overrideSettings", "warning"),
     (query("w3", colour="blue", maxVisits=2), "colour", "warning"),
     (query("w4", maxVisits=10**6, overrideSettings={"maxTime": 0.2}), "maxVisits", "warning"),

@@ -19,6 +19,7 @@ from alphazero.gtp.engine import GtpEngine
 from alphazero.gtp.search_player import SearchPlayer
 from alphazero.gtp.server import serve
 from go_engine import coords
+from go_engine import features as F
 from go_engine.rules import preset
 from selfplay.evaluators import AreaScoreEvaluator
 from selfplay.tree import ILLEGAL, ROOT
@@ -36,7 +37,7 @@ class PlacedScore:
     def __call__(self, planes, legal):
         logits, value, aux = self.inner(planes, legal)
         n2 = planes.shape[2] * planes.shape[3]
-        k = (planes.shape[1] - 10) // 2
+        k = F.history_from_planes(planes.shape[1])
         place = (planes[:, 0] - planes[:, k]).reshape(len(planes), n2) @ (np.arange(n2) / (10.0 * n2))
         return logits, value, {**aux, "score": (aux["score"] + place).astype(np.float32)}
 

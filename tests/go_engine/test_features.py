@@ -8,7 +8,7 @@ import pytest
 from go_engine import board as B
 from go_engine import features as F
 from go_engine.ascii_board import from_ascii
-from go_engine.rules import KoRule, Rules, SuicideRule
+from go_engine.rules import KoRule, Rules, ScoringRule, SuicideRule, TaxRule, preset
 
 from reference import BLACK, KO, WHITE, RefGame, engine_grid
 
@@ -16,12 +16,12 @@ COMBOS = [(ko, suicide) for ko in KoRule for suicide in SuicideRule]
 COMBO_IDS = [f"{k.name.lower()}-{s.name.lower()}" for k, s in COMBOS]
 
 
-def _expected_planes(record: list[list[int]], ref: RefGame, rules: Rules, k: int) -> np.ndarray:
+def _expected_planes(record: list[list[int]], ref: RefGame, rules: Rules, k: int, version: int = F.FEATURE_VERSION) -> np.ndarray:
     """Planes as features.py documents them, from the boards after each move (``record[0]`` the
     start) and the reference game (liberties, ko-forbidden points); no engine state is read."""
     n = ref.n
     me, opp = ref.to_play, 3 - ref.to_play
-    out = np.zeros((F.num_planes(k), n, n), np.float32)
+    out = np.zeros((F.num_planes(k, version), n, n), np.float32)
     for i in range(k):
         board = np.array(record[max(len(record) - 1 - i, 0)]).reshape(n, n)
         out[i] = board == me
@@ -39,15 +39,25 @@ def _expected_planes(record: list[list[int]], ref: RefGame, rules: Rules, k: int
     out[2 * k + 6] = rules.suicide == SuicideRule.ALLOWED
     out[2 * k + 7] = rules.ko != KoRule.SIMPLE
     out[2 * k + 8] = rules.ko == KoRule.SITUATIONAL
-    out[2 * k + 9] = (rules.komi if me == WHITE else -rules.komi) / F.KOMI_SCALE
+    if version == 2:
+        out[2 * k + 9] = rules.scoring == ScoringRule.TERRITORY
+        out[2 * k + 10] = rules.tax != TaxRule.NONE
+        out[2 * k + 11] = rules.tax == TaxRule.ALL
+    out[-1] = (rules.komi if me == WHITE else -rules.komi) / F.KOMI_SCALE
     return out
+
+
+# Scoring and tax vary with the ko rule, so every scoring/tax plane is seen set and clear.
+SCORING_TAX = {KoRule.SIMPLE: (ScoringRule.TERRITORY, TaxRule.SEKI), KoRule.POSITIONAL: (ScoringRule.AREA, TaxRule.NONE),
+               KoRule.SITUATIONAL: (ScoringRule.TERRITORY, TaxRule.ALL)}
 
 
 @pytest.mark.parametrize("ko,suicide", COMBOS, ids=COMBO_IDS)
 def test_planes_follow_the_documented_layout(ko, suicide):
-    """Random games; at every move the encoding equals the layout recomputed from scratch."""
+    """Random games; at every move the encoding (both feature versions) equals the layout recomputed from scratch."""
     n, K = 6, 8
-    rules = Rules(ko=ko, suicide=suicide, komi=5.5)
+    scoring, tax = SCORING_TAX[ko]
+    rules = Rules(ko=ko, suicide=suicide, komi=5.5, scoring=scoring, tax=tax)
     rng = np.random.default_rng(int(ko) * 2 + int(suicide))
     checked = 0
     for _ in range(3):
@@ -60,6 +70,9 @@ def test_planes_follow_the_documented_layout(ko, suicide):
                 got = F.encode(state, rules, history=k)[0]
                 assert got.shape == (F.num_planes(k), n, n) and got.dtype == np.float32
                 np.testing.assert_array_equal(got, _expected_planes(record, ref, rules, k))
+            old = F.encode(state, rules, history=2, version=1)[0]
+            assert old.shape == (2 * 2 + 10, n, n)
+            np.testing.assert_array_equal(old, _expected_planes(record, ref, rules, 2, version=1))
             checked += 1
             legal = np.nonzero(ref.legal_mask())[0]
             a = int(rng.choice(legal)) if rng.random() > 0.05 else n * n
@@ -93,7 +106,7 @@ def test_history_starts_from_the_setup_position_and_flips_perspective():
         np.testing.assert_array_equal(planes[i], centre)  # black's (own) stone, in every step
         np.testing.assert_array_equal(planes[k + i], corner if i == 0 else 0)  # white's corner only now
     assert (planes[2 * k] == 1).all()
-    assert (planes[2 * k + 9] == -7.5 / 15).all()
+    assert (planes[-1] == -7.5 / 15).all()
     assert B.play(state, [8], rules)[0]  # black C1
     planes = F.encode(state, rules)[0]  # white to move: white's stones are now "own"
     np.testing.assert_array_equal(planes[0], corner)
@@ -101,7 +114,7 @@ def test_history_starts_from_the_setup_position_and_flips_perspective():
     np.testing.assert_array_equal(planes[2], 0)
     assert planes[k, 1, 1] == 1 and planes[k, 2, 2] == 1 and planes[k + 1, 2, 2] == 0
     assert (planes[2 * k] == 0).all()
-    assert (planes[2 * k + 9] == 7.5 / 15).all()
+    assert (planes[-1] == 7.5 / 15).all()
 
 
 def test_ko_plane_marks_the_simple_ko_point():
@@ -175,3 +188,38 @@ def test_plane_count_helpers_and_bad_input():
         F.unpack_planes(bits, scalars, 6, 1)
     with pytest.raises(ValueError, match="do not fit"):
         F.unpack_planes(bits, scalars[:1], 5, 1)
+
+
+def test_version_2_rules_planes_and_version_1_layout_unchanged():
+    """Version 2 adds the scoring and tax planes before komi; version 1 is the old 2k+10 layout
+    (komi at 2k+9), the same planes as version 2 without the three rules planes."""
+    state = B.state_for(preset("japanese"), 1, 5, history=2)
+    B.play(state, [7], preset("japanese"))  # white to move: komi +6.5/15
+    k = 2
+    for name, expected in {"japanese": (1, 1, 0), "chinese": (0, 0, 0), "stone-scoring": (0, 1, 1),
+                           "ancient-territory": (1, 1, 1)}.items():
+        rules = preset(name).with_komi(6.5)
+        v2 = F.encode(state, rules, history=k)[0]
+        assert F.num_planes(k) == 2 * k + 13 == v2.shape[0] and F.feature_layout(v2.shape[0]) == (2, k)
+        for plane, value in zip((2 * k + 9, 2 * k + 10, 2 * k + 11), expected):
+            assert (v2[plane] == value).all(), (name, plane)
+        assert (v2[-1] == 6.5 / F.KOMI_SCALE).all()
+        v1 = F.encode(state, rules, history=k, version=1)[0]
+        assert v1.shape[0] == 2 * k + 10 and F.feature_layout(v1.shape[0]) == (1, k)
+        np.testing.assert_array_equal(v1[: 2 * k + 9], v2[: 2 * k + 9])
+        np.testing.assert_array_equal(v1[2 * k + 9], v2[-1])  # komi, last in both
+        for version, planes in ((1, v1), (2, v2)):  # bit-packing: the komi scalar plane stays last
+            bits, scalars = F.pack_planes(planes[None])
+            assert scalars[0, 0] == np.float32(6.5 / F.KOMI_SCALE)
+            np.testing.assert_array_equal(F.unpack_planes(bits, scalars, 5, k, version)[0], planes)
+
+
+def test_version_1_networks_refuse_territory_rules_unless_substituting():
+    assert F.check_rules_supported(preset("chinese"), 1, substitute=False) is None
+    assert F.check_rules_supported(preset("japanese"), 2, substitute=False) is None
+    for name in ("japanese", "korean", "stone-scoring"):
+        with pytest.raises(F.RulesNotSupported, match="feature version 1.*area scoring.*rules-substitute"):
+            F.check_rules_supported(preset(name), 1, substitute=False)
+        assert "trained under area scoring" in F.check_rules_supported(preset(name), 1, substitute=True)
+    with pytest.raises(ValueError, match="feature version 3"):
+        F.num_planes(2, 3)

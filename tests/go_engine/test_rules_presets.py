@@ -108,11 +108,14 @@ def test_run_config_takes_a_preset_name_and_old_rules_tables():
     data = load_config("9x9-cpu").to_dict()
     data["rules"] = {"ko": "positional", "suicide": "forbidden", "komi": 7.5, "max_moves": None}
     assert RunConfig.from_dict(data).rules == Rules(ko=KoRule.POSITIONAL, komi=7.5)
-    # Self-play scores by area: a territory preset is refused by name, not trained wrongly.
-    with pytest.raises(ConfigError, match="area scoring only"):
-        load_config("9x9-cpu", overrides=["rules=Japanese"])
-    with pytest.raises(ConfigError, match="area scoring only"):
-        load_config("9x9-cpu", overrides=["rules.scoring=territory"])
+    # Self-play counts by the rules (go_engine.scoring.count_row): territory presets train too.
+    assert load_config("9x9-cpu", overrides=["rules=Japanese"]).rules == PRESETS["japanese"]
+    assert load_config("9x9-cpu", overrides=["rules.scoring=territory"]).rules.is_territory
+    mixed = load_config("9x9-cpu", overrides=['selfplay.rules_mix=["japanese:1", "chinese:2"]'])
+    assert mixed.selfplay.rules_weights() == (("japanese", 1.0), ("chinese", 2.0))
+    assert RunConfig.from_dict(mixed.to_dict()) == mixed
+    with pytest.raises(ConfigError, match="rules_mix"):
+        load_config("9x9-cpu", overrides=['selfplay.rules_mix=["japanese:-1"]'])
 
 
 def test_cli_rules_argument():

@@ -459,13 +459,17 @@ def test_tree_reuse_truncates_to_leave_room(gumbel):
 
 
 def test_golden_tree():
+    """The trees of a fixed search, unchanged since they were recorded: they run on feature version 1
+    (the golden evaluator's weights are per input plane), so a version-1 network searches area
+    rules exactly as before the rules planes."""
     rules = preset("chinese")
     state = _random_positions(rules, 2, 5, seed=11)
     cfg = SearchConfig(simulations=24)
-    m = BatchedMCTS(cfg, rules, state, LinearEvaluator(F.num_planes(4), 5, seed=3))
+    m = BatchedMCTS(cfg, rules, state, LinearEvaluator(F.num_planes(4, 1), 5, seed=3), feature_version=1)
     m.search(np.random.default_rng(2024), full_search=True)
     got = {"puct_noised": [row_to_dict(m.tree, b) for b in range(2)]}
-    g = BatchedMCTS(SearchConfig(simulations=12, gumbel=True, gumbel_considered=4), rules, B.take_rows(state, [0, 1]), LinearEvaluator(F.num_planes(4), 5, seed=3))
+    g = BatchedMCTS(SearchConfig(simulations=12, gumbel=True, gumbel_considered=4), rules, B.take_rows(state, [0, 1]),
+                    LinearEvaluator(F.num_planes(4, 1), 5, seed=3), feature_version=1)
     g.search(np.random.default_rng(2024), full_search=True)
     got["gumbel"] = [row_to_dict(g.tree, b) for b in range(2)]
     path = GOLDEN / "tree_5x5.json"

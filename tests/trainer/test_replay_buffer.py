@@ -15,7 +15,7 @@ import pytest
 from alphazero.config.trainer import ReplayConfig
 from go_engine import symmetry
 from tests.records import synthetic_record
-from trainer.replay_buffer import ReplayBuffer
+from trainer.replay_buffer import ReplayBuffer, shard_name
 
 N, HISTORY = 5, 2
 
@@ -207,3 +207,40 @@ def test_temp_files_never_count(tmp_path):
     buf.add(game(0))
     os.rename(next(tmp_path.iterdir()), tmp_path / ".0000000000_0000000000013.npz.tmp-9-00")
     assert ReplayBuffer(tmp_path, config(), N, HISTORY).total_seen == 0
+
+
+def _version_1_record_file(path: Path, i: int) -> None:
+    """A record as schema 1 wrote it: feature version 1 planes (2k+10), no feature_version array."""
+    from go_engine import features
+
+    record = game(i)
+    arrays = record.to_arrays()
+    del arrays["feature_version"]
+    arrays["schema_version"] = np.asarray(1, np.int64)
+    planes = record.planes()  # [T, 2k+13, n, n]: drop the three rules planes to get version 1's layout
+    old = np.concatenate([planes[:, : 2 * HISTORY + 9], planes[:, -1:]], axis=1)
+    arrays["planes_bits"], arrays["planes_scalars"] = features.pack_planes(old)
+    np.savez_compressed(path, **arrays)
+
+
+def test_records_of_the_old_feature_version_are_refused_by_name(tmp_path, caplog):
+    from alphazero.game_record import GameRecord, GameRecordError
+
+    old = tmp_path / "old.npz"
+    _version_1_record_file(old, 3)
+    with pytest.raises(GameRecordError, match="schema 1 \\(feature version 1 planes.*does not mix"):
+        GameRecord.load_npz(old)
+    buf = ReplayBuffer(tmp_path / "buf", config(), N, HISTORY)
+    with caplog.at_level(logging.WARNING):
+        assert not buf.add_file(old)
+    assert "feature version 1" in caplog.text and len(buf) == 0 and buf.rejected == 1
+    # A replay directory left by a version-1 run: its shards are skipped with the reason, never mixed in.
+    buf.add(game(4))
+    _version_1_record_file(tmp_path / "buf" / shard_name(1, 99), 5)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        again = ReplayBuffer(tmp_path / "buf", config(), N, HISTORY)
+    assert len(again) == game(4).num_positions and "feature version 1" in caplog.text
+    # A record claiming another feature version is refused too.
+    with pytest.raises(GameRecordError, match="feature_version 1"):
+        dataclasses.replace(game(6), feature_version=1).validate()

@@ -38,8 +38,10 @@ def choose(engine: GtpEngine, colour: int, allow_pass: bool = True) -> str:
     action = result.best_action
     n = engine.size
     if allow_pass and game.rules.is_territory and action != n * n:
-        # The search values moves by area; under territory scoring a stone in one's own area
-        # or on a dame gains nothing: pass instead (and do not fill one's own territory).
+        # Under territory scoring a stone in one's own area or on a dame gains nothing: pass
+        # instead (and do not fill one's own territory). The search's terminal values count by
+        # the rules, but its leaves' values are the network's (a version-1 network's are area's),
+        # and a search of few visits may not tell such a move from a pass.
         own = engine.player.ownership(game)  # [n*n] black's view
         if scoring.gains_nothing_under_territory(game.state.board[0], n, action, colour, dead_stones(game, own),
                                                  neutral=np.abs(own) < 0.5):

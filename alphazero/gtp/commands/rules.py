@@ -20,12 +20,27 @@ def set_rules(engine: GtpEngine, rules: Rules) -> str:
     """Change the rules (komi and move cap kept); the position is replayed under them."""
     game = engine.game
     rules = replace(rules, komi=game.rules.komi, max_moves=game.rules.max_moves)
+    warning = check_player_rules(engine, rules)
     try:
         game.set_rules(rules)
     except ValueError:  # IllegalMove included
         raise GtpError("the position is illegal under these rules") from None
     engine.log(f"Changed rules to {rules.name() or sgf.rules_to_ru(rules)}")
+    if warning:
+        engine.log(f"WARNING: {warning}")
     return ""
+
+
+def check_player_rules(engine: GtpEngine, rules: Rules) -> str | None:
+    """The player's warning for ``rules`` (a version-1 network substituting), or a ``GtpError``
+    naming why its network cannot play them (territory rules for a network trained on area only)."""
+    check = getattr(engine.player, "check_rules", None)
+    if check is None:
+        return None
+    try:
+        return check(rules)
+    except ValueError as e:  # features.RulesNotSupported
+        raise GtpError(str(e)) from None
 
 
 def kgs_rules(engine: GtpEngine, args) -> str:

@@ -253,14 +253,15 @@ class LearnerActor:
 
     def _board_sizes(self) -> tuple[int, ...]:
         """Board sides the published weights were trained on: this session's batches' and the
-        parent checkpoint's (a resumed curriculum run keeps its earlier stages' sizes)."""
+        parent checkpoint's (a resumed curriculum run keeps its earlier stages' sizes); generation
+        0, untrained, names the size self-play starts on (the run's without a curriculum)."""
         sizes = set(self.sizes_trained)
         if self.generation >= 0:
             try:
                 sizes |= set(read_meta(self.run.model_dir(self.generation)).board_sizes)
             except (CheckpointError, OSError) as e:  # a parent that no longer reads only loses its sizes
                 log.warning("parent checkpoint %d unreadable for its board sizes: %s", self.generation, e)
-        return tuple(sorted(sizes)) or (self.config.board_size,)
+        return tuple(sorted(sizes)) or (self.config.stage_rules(0)[0],)  # untrained: the first size it plays
 
     def current_weights(self) -> dict:
         return {k: v.numpy() for k, v in self.learner.publish_state_dict().items()}

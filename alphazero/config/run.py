@@ -215,7 +215,8 @@ class CurriculumConfig(ConfigBase):
     board_size, komi (unset = rules.komi), and its ends until_minutes / until_generation /
     until_games (the first one reached ends it; 0 = not used). Every stage but the last needs an
     end, each kind of end must grow from stage to stage, the last stage has none and plays
-    board_size. Empty = no curriculum: every game on board_size."""
+    board_size; a stage whose end is already reached when it would begin is skipped. Empty = no
+    curriculum: every game on board_size."""
     replay: Literal["current", "window"] = "current"
     """Which size a training batch holds. current: the current stage's size as soon as the window
     holds replay.min_positions of it (until then a size drawn as in window), so the learner moves

@@ -387,8 +387,12 @@ PRESETS: dict[str, RunConfig] = {
     "7x7-cpu": _cpu_hour_preset(7, rules_preset("chinese").with_komi(9.0), replay_max_size=200_000),
     # The README's main command: a real 9x9 run on a laptop / 2-core machine. onnxruntime and reuse
     # 4: at 30 minutes 19-1 against the 30-minute network of torch and reuse 6 (docs/curves/9x9-cpu-onnxruntime).
+    # The first 8 minutes on 7x7 (komi 9): at minute 20 27-33 against GNU Go level 1 where pure 9x9
+    # scored 4-56, and 59-1 against pure 9x9's minute-20 network (docs/curves/9x9-cpu-curriculum).
     "9x9-cpu": _cpu_hour_preset(9, rules_preset("chinese"), replay_max_size=250_000, backend="onnxruntime",
-                                samples_per_position=4.0),
+                                samples_per_position=4.0,
+                                curriculum=CurriculumConfig(stages=(CurriculumStage(board_size=7, komi=9.0, until_minutes=8.0),
+                                                                    CurriculumStage(board_size=9)))),
     # One GPU machine: learner on the GPU, self-play actors sharing it for inference.
     "9x9-gpu": _preset(
         9, rules_preset("chinese"), 8, network_preset("b6c128"),

@@ -24,8 +24,15 @@ def test_override_builds_the_stages_and_their_rules():
     n, rules = config.stage_rules(1)
     assert (n, rules) == (9, config.rules)  # komi unset: the run's rules
     assert config.curriculum.board_sizes(9) == (7, 9)
-    assert PRESETS["9x9-cpu"].curriculum.board_sizes(9) == (9,)  # no curriculum: the run's size only
-    assert PRESETS["9x9-cpu"].stage_rules(0) == (9, PRESETS["9x9-cpu"].rules)
+    assert PRESETS["7x7-cpu"].curriculum.board_sizes(7) == (7,)  # no curriculum: the run's size only
+    assert PRESETS["7x7-cpu"].stage_rules(0) == (7, PRESETS["7x7-cpu"].rules)
+
+
+def test_the_9x9_cpu_preset_starts_on_7x7():
+    config = PRESETS["9x9-cpu"]
+    assert [(s.board_size, s.komi, s.until_minutes) for s in config.curriculum.stages] == [(7, 9.0, 8.0), (9, None, 0.0)]
+    assert config.stage_rules(0)[0] == 7 and config.stage_rules(1) == (9, config.rules)
+    assert load_config("9x9-cpu", overrides=["curriculum.stages=[]"]).curriculum.board_sizes(9) == (9,)  # opt out
 
 
 def test_round_trip_through_json_and_toml(tmp_path):
@@ -82,6 +89,6 @@ def test_explain_lists_the_stage_fields():
     assert "\ncurriculum.stages[0].board_size = 7\n" in text
     assert "\ncurriculum.stages[0].until_minutes = 8.0   (default 0.0)\n" in text
     assert "\ncurriculum.stages[1].board_size = 9   (default 7)\n" in text
-    plain = explain(PRESETS["9x9-cpu"], RunConfig(), "title")
+    plain = explain(PRESETS["7x7-cpu"], RunConfig(), "title")
     assert "\ncurriculum.stages[].until_generation = 0\n" in plain  # what a stage takes, without stages
     assert "Board side of this stage's self-play games" in plain

@@ -70,10 +70,26 @@ class SelfPlayWorker:
         incarnation = uuid.uuid4().hex[:10]
         self.incarnation = incarnation
         seed = np.random.SeedSequence([config.loop.seed, index, int(incarnation, 16)])
-        self.driver = SelfPlayDriver(
-            config.search, config.selfplay, config.rules, config.board_size, self.evaluator, config.history,
-            np.random.default_rng(seed), model_version=0, game_id_prefix=f"w{index}-{incarnation}",
-        )
+        self.rng = np.random.default_rng(seed)
+        self.stage = -1
+        self.driver = self._driver(0)
+
+    def _driver(self, stage: int) -> SelfPlayDriver:
+        """The game driver of curriculum stage ``stage`` (its board size and komi); with a
+        curriculum its game ids name the stage (w<index>-<incarnation>-s<stage>-<game>)."""
+        config = self.config
+        board_size, rules = config.stage_rules(stage)
+        prefix = f"w{self.index}-{self.incarnation}" + (f"-s{stage}" if config.curriculum.enabled else "")
+        driver = SelfPlayDriver(config.search, config.selfplay, rules, board_size, self.evaluator, config.history,
+                                self.rng, model_version=max(self.version, 0), game_id_prefix=prefix)
+        self.stage = stage
+        return driver
+
+    def set_stage(self, stage: int) -> None:
+        """Play curriculum stage ``stage`` from now on: a new stage's board size (or komi) starts new
+        games, the unfinished games of the old stage are dropped."""
+        if stage != self.stage:
+            self.driver = self._driver(stage)
 
     def set_weights(self, version: int, weights: dict[str, np.ndarray]) -> None:
         if version == self.version:
@@ -87,9 +103,11 @@ class SelfPlayWorker:
         self.driver.set_evaluator(self.evaluator, version)
         self.version = version
 
-    def run(self, version: int, weights: dict[str, np.ndarray], steps: int) -> tuple[list[GameRecord], SearchStats]:
-        """Switch to ``version`` if it is new, run ``steps`` search steps, return finished games and stats."""
+    def run(self, version: int, weights: dict[str, np.ndarray], steps: int, stage: int = 0) -> tuple[list[GameRecord], SearchStats]:
+        """Switch to ``version`` if it is new and to curriculum stage ``stage``, run ``steps``
+        search steps, return finished games and stats."""
         self.set_weights(version, weights)
+        self.set_stage(stage)
         start = time.perf_counter()
         evaluations = self.driver.mcts.evaluations
         cache = self.evaluator.counters if isinstance(self.evaluator, CachedEvaluator) else None

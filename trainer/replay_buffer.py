@@ -14,6 +14,11 @@ Window: after ``N`` positions have been added, sampling draws uniformly from the
 ``ReplayConfig.window_size(N) = min(N, max_size, base + alpha * N**beta)`` positions (KataGo's
 tapered window, in the simpler power-law form).
 
+Board sizes (a board-size curriculum): one ring per size, each position tagged with its place in
+the order of all positions, so the one window spans the sizes. A sampled batch holds one size
+(the network takes one board side per call): the size asked for once the window holds
+``min_positions`` of it, otherwise one drawn in proportion to the sizes' shares of the window.
+
 Duplicates (a game id already stored: Ray delivers at least once) and malformed records are refused
 with a logged reason; duplicates are detected against every game loaded or added since opening.
 """
@@ -24,6 +29,7 @@ import logging
 import os
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,28 +74,81 @@ class _Shard:
     path: Path
 
 
-class ReplayBuffer:
-    """Holds one board size and one feature history; see the module docstring."""
+class _Ring:
+    """The positions of one board size: a ring of ``cap`` packed positions, each with its place in
+    the buffer's order of all positions (``order``), so the window can be cut across sizes."""
 
-    def __init__(self, directory: str | os.PathLike, config: ReplayConfig, board_size: int, history: int) -> None:
-        self.directory = Path(directory)
-        self.config = config
-        self.n = coords.check_size(board_size)
-        self.history = history
-        self.directory.mkdir(parents=True, exist_ok=True)
-        cap, n, a = config.max_size, self.n, coords.num_actions(board_size)
+    def __init__(self, cap: int, n: int, history: int) -> None:
+        self.cap, self.n, self.history = cap, n, history
+        a = coords.num_actions(n)
         k_bits, s_scalars = packed_widths(n, history)
         # np.zeros maps pages lazily: a large, mostly empty ring costs no resident memory.
-        self._bits = np.zeros((cap, k_bits), np.uint8)  # [cap, K]
-        self._scalars = np.zeros((cap, s_scalars), np.float32)  # [cap, S]
-        self._policy = np.zeros((cap, a), np.float32)  # [cap, A]
-        self._full_search = np.zeros(cap, np.bool_)  # [cap]
-        self._to_play = np.zeros(cap, np.int8)  # [cap]
-        self._outcome = np.zeros(cap, np.int8)  # [cap] black's view
-        self._final_score = np.zeros(cap, np.float32)  # [cap] black's view
-        self._ownership = np.zeros((cap, n * n), np.int8)  # [cap, n*n] black's view
-        self._settled = np.zeros(cap, np.bool_)  # [cap] the game was not resigned
-        self._stored = 0  # positions written into the ring since opening (ring slot = index % cap)
+        self.bits = np.zeros((cap, k_bits), np.uint8)  # [cap, K]
+        self.scalars = np.zeros((cap, s_scalars), np.float32)  # [cap, S]
+        self.policy = np.zeros((cap, a), np.float32)  # [cap, A]
+        self.full_search = np.zeros(cap, np.bool_)  # [cap]
+        self.to_play = np.zeros(cap, np.int8)  # [cap]
+        self.outcome = np.zeros(cap, np.int8)  # [cap] black's view
+        self.final_score = np.zeros(cap, np.float32)  # [cap] black's view
+        self.ownership = np.zeros((cap, n * n), np.int8)  # [cap, n*n] black's view
+        self.settled = np.zeros(cap, np.bool_)  # [cap] the game was not resigned
+        self.order = np.zeros(cap, np.int64)  # [cap] index of the position among all sizes' stored ones
+        self.stored = 0  # positions of this size written since opening (ring slot = index % cap)
+
+    def store(self, record: GameRecord, keep: slice, first: int) -> None:
+        count = keep.stop - keep.start
+        slots = (self.stored + np.arange(count)) % self.cap  # [count]
+        self.bits[slots] = record.planes_bits[keep]
+        self.scalars[slots] = record.planes_scalars[keep]
+        self.policy[slots] = record.policy[keep]
+        self.full_search[slots] = record.full_search[keep]
+        self.to_play[slots] = record.to_play[keep]
+        self.outcome[slots] = int(record.outcome)
+        self.final_score[slots] = record.final_score
+        self.ownership[slots] = record.final_ownership
+        self.settled[slots] = not record.resigned
+        self.order[slots] = first + np.arange(count)
+        self.stored += count
+
+    def count_since(self, start: int) -> int:
+        """Positions of this size still held whose order is >= ``start`` (the newest ones)."""
+        lo, hi = self.stored - min(self.stored, self.cap), self.stored
+        end = hi
+        while lo < hi:  # first held position at or after start (orders grow with the ring index)
+            mid = (lo + hi) // 2
+            if self.order[mid % self.cap] >= start:
+                hi = mid
+            else:
+                lo = mid + 1
+        return end - lo
+
+    def sample(self, batch_size: int, count: int, rng: np.random.Generator) -> Batch:
+        index = rng.integers(self.stored - count, self.stored, size=batch_size)  # [B]
+        slots = index % self.cap
+        planes = features.unpack_planes(self.bits[slots], self.scalars[slots], self.n, self.history)
+        targets = side_to_move_targets(self.to_play[slots], self.outcome[slots], self.final_score[slots], self.ownership[slots])
+        syms = random_symmetries(batch_size, rng)
+        planes, policy, ownership = augment(planes, self.policy[slots], targets["ownership"], syms)
+        return Batch(planes, policy, self.full_search[slots].copy(), targets["value_wdl"], targets["score"], ownership, syms,
+                     self.settled[slots].copy())
+
+
+class ReplayBuffer:
+    """Holds one feature history and one or more board sizes (a board-size curriculum's: one ring
+    per size, one window over all of them); see the module docstring."""
+
+    def __init__(self, directory: str | os.PathLike, config: ReplayConfig, board_sizes: int | Sequence[int], history: int) -> None:
+        self.directory = Path(directory)
+        self.config = config
+        sizes = (board_sizes,) if isinstance(board_sizes, int) else tuple(board_sizes)
+        if not sizes:
+            raise ValueError("a replay buffer needs at least one board size")
+        self.sizes = tuple(sorted({coords.check_size(int(n)) for n in sizes}))
+        self.n = self.sizes[-1]  # the largest (the run's own) size
+        self.history = history
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._rings = {n: _Ring(config.max_size, n, history) for n in self.sizes}
+        self._stored = 0  # positions written into the rings since opening, all sizes
         self.total_seen = 0  # positions ever added over the whole run (drives the window size)
         self._next_seq = 0
         self._shards: deque[_Shard] = deque()
@@ -138,21 +197,34 @@ class ReplayBuffer:
             return False
         return self.add(record)
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
+    def window_by_size(self) -> dict[int, int]:
+        """Positions of each board size in the window (they add up to ``window_size()``)."""
+        start = self._stored - self.window_size()
+        return {n: ring.count_since(start) for n, ring in self._rings.items()}
+
+    def sample(self, batch_size: int, rng: np.random.Generator, board_size: int | None = None) -> Batch:
         """``batch_size`` positions drawn uniformly (with replacement) from the window, each under
-        a random one of the 8 board symmetries."""
+        a random one of the 8 board symmetries. A batch holds one board size: ``board_size`` when
+        the window holds ``replay.min_positions`` of it, else a size drawn in proportion to the
+        sizes' shares of the window (so every position of the window is equally likely)."""
         window = self.window_size()
         if window < self.config.min_positions or window == 0:
             raise ValueError(f"replay buffer holds {window} positions in its window; sampling needs {self.config.min_positions}")
-        index = rng.integers(self._stored - window, self._stored, size=batch_size)  # [B]
-        slots = index % self.config.max_size
-        planes = features.unpack_planes(self._bits[slots], self._scalars[slots], self.n, self.history)
-        targets = side_to_move_targets(self._to_play[slots], self._outcome[slots], self._final_score[slots], self._ownership[slots])
-        syms = random_symmetries(batch_size, rng)
-        planes, policy, ownership = augment(planes, self._policy[slots], targets["ownership"], syms)
-        return Batch(planes, policy, self._full_search[slots].copy(), targets["value_wdl"], targets["score"], ownership, syms, self._settled[slots].copy())
+        if board_size is not None and board_size not in self._rings:
+            raise ValueError(f"board size {board_size} is not one of this buffer's {list(self.sizes)}")
+        counts = self.window_by_size() if len(self.sizes) > 1 else {self.n: window}
+        if board_size is not None and counts[board_size] >= max(self.config.min_positions, 1):
+            n = board_size
+        else:
+            held = [m for m in self.sizes if counts[m] > 0]
+            if len(held) == 1:
+                n = held[0]
+            else:
+                weights = np.array([counts[m] for m in held], np.float64)
+                n = held[int(rng.choice(len(held), p=weights / weights.sum()))]
+        return self._rings[n].sample(batch_size, counts[n], rng)
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict:
         return {
             "window": self.window_size(),
             "total_seen": self.total_seen,
@@ -161,6 +233,7 @@ class ReplayBuffer:
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "shards": len(self._shards),
+            "window_by_size": {str(n): c for n, c in self.window_by_size().items()},
         }
 
     # ---- internals -------------------------------------------------------------------------
@@ -173,9 +246,10 @@ class ReplayBuffer:
         except GameRecordError as e:
             self.rejected += 1
             return str(e)
-        if record.board_size != self.n or record.history != self.history:
+        if int(record.board_size) not in self._rings or record.history != self.history:
             self.rejected += 1
-            return f"board size {record.board_size} / history {record.history}, this buffer holds {self.n} / {self.history}"
+            sizes = "/".join(str(n) for n in self.sizes)
+            return f"board size {record.board_size} / history {record.history}, this buffer holds {sizes} / {self.history}"
         if record.game_id in self._game_ids:
             self.duplicates += 1
             return "duplicate game id"
@@ -188,18 +262,8 @@ class ReplayBuffer:
             keep = slice(t - cap, t)
         else:
             keep = slice(0, t)
-        count = keep.stop - keep.start
-        slots = (self._stored + np.arange(count)) % cap  # [count]
-        self._bits[slots] = record.planes_bits[keep]
-        self._scalars[slots] = record.planes_scalars[keep]
-        self._policy[slots] = record.policy[keep]
-        self._full_search[slots] = record.full_search[keep]
-        self._to_play[slots] = record.to_play[keep]
-        self._outcome[slots] = int(record.outcome)
-        self._final_score[slots] = record.final_score
-        self._ownership[slots] = record.final_ownership
-        self._settled[slots] = not record.resigned
-        self._stored += count
+        self._rings[int(record.board_size)].store(record, keep, self._stored)
+        self._stored += keep.stop - keep.start
         self._game_ids.add(record.game_id)
         self.games_added += 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import textwrap
+import typing
 from typing import Any
 
 from alphazero.config.base import field_docs
@@ -31,9 +32,26 @@ def fields(config: Any, defaults: Any, prefix: str = "") -> list[tuple[str, str,
         child = getattr(config, f.name)
         if dataclasses.is_dataclass(child) and hasattr(child, "to_dict"):
             rows += fields(child, getattr(defaults, f.name), key + ".")
+        elif _table_type(type(config), f.name) is not None:
+            # A list of tables (curriculum.stages): the list's docstring, then each table's fields
+            # against that table type's defaults (with no table, the fields a table takes, as key[]).
+            table = _table_type(type(config), f.name)
+            rows.append((key, f"[{len(child)} table(s)]", f"[{len(default_values[f.name])} table(s)]", docs.get(f.name, "")))
+            for i, item in enumerate(child or (table(),)):
+                rows += fields(item, table(), f"{key}[{i if child else ''}].")
         else:
             rows.append((key, _scalar(values[f.name]), _scalar(default_values[f.name]), docs.get(f.name, "")))
     return rows
+
+
+def _table_type(cls: type, name: str) -> type | None:
+    """The element type of field ``name`` of ``cls`` when it is a tuple of config tables."""
+    hint = typing.get_type_hints(cls).get(name)
+    if typing.get_origin(hint) is tuple:
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        if len(args) == 1 and dataclasses.is_dataclass(args[0]) and hasattr(args[0], "to_dict"):
+            return args[0]
+    return None
 
 
 def explain(config: Any, defaults: Any, title: str, width: int = 100) -> str:

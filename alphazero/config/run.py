@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +15,7 @@ from alphazero.config.network import NetworkConfig, network_preset
 from alphazero.config.search import SearchConfig, SelfPlayConfig
 from alphazero.config.trainer import ReplayConfig, TrainerConfig
 from go_engine import coords
-from go_engine.rules import Rules, preset as rules_preset
+from go_engine.rules import Rules, check_komi, preset as rules_preset
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,124 @@ class LoopConfig(ConfigBase):
 
 
 @dataclass(frozen=True)
+class CurriculumStage(ConfigBase):
+    """One stage of a board-size curriculum: self-play plays ``board_size`` games until the first
+    of the stage's ends (minutes, generations, games) is reached, then the next stage begins."""
+
+    board_size: int = 7
+    """Board side of this stage's self-play games (2..19)."""
+    komi: float | None = None
+    """Komi of this stage's games; unset (none) = the run's rules.komi. A small board wants its own
+    fair komi (7x7: 9, as the 7x7-cpu preset)."""
+    until_minutes: float = 0.0
+    """The stage ends when the run's wall time (all sessions together) reaches this many minutes;
+    0 = no end by time."""
+    until_generation: int = 0
+    """The stage ends once this many generations are published; 0 = no end by generation."""
+    until_games: int = 0
+    """The stage ends once the replay buffer has stored this many games (all stages' games
+    together); 0 = no end by games."""
+
+    def validate(self) -> None:
+        try:
+            coords.check_size(self.board_size)
+        except ValueError as e:
+            raise ConfigError(f"board_size: {e}") from None
+        if self.komi is not None:
+            try:
+                check_komi(self.komi)
+            except ValueError as e:
+                raise ConfigError(f"komi: {e}") from None
+        require(self.until_minutes >= 0.0, f"until_minutes must be >= 0, got {self.until_minutes}")
+        require(self.until_generation >= 0, f"until_generation must be >= 0, got {self.until_generation}")
+        require(self.until_games >= 0, f"until_games must be >= 0, got {self.until_games}")
+
+    @property
+    def open_ended(self) -> bool:
+        """No end set: the stage lasts to the end of the run (only the last stage may)."""
+        return self.until_minutes == 0.0 and self.until_generation == 0 and self.until_games == 0
+
+    def ended(self, minutes: float, generation: int, games: int) -> bool:
+        """Whether the run, at ``minutes`` of wall time with ``generation`` published and ``games``
+        stored, has reached one of this stage's ends."""
+        return ((self.until_minutes > 0.0 and minutes >= self.until_minutes)
+                or (self.until_generation > 0 and generation >= self.until_generation)
+                or (self.until_games > 0 and games >= self.until_games))
+
+
+_ENDS = ("until_minutes", "until_generation", "until_games")
+
+
+@dataclass(frozen=True)
+class CurriculumConfig(ConfigBase):
+    """A board-size curriculum: self-play starts on a small board (7x7 learns in minutes) and moves
+    on to larger ones; the network is fully convolutional, so the same weights play every size.
+
+    Stages run in order, one board size at a time for every self-play actor (the batched search
+    holds one board size; KataGo's per-game mixing of sizes is not offered). At a switch each
+    actor drops its unfinished games and starts the new stage's. The replay buffer keeps every
+    size's positions in the one tapered window; each training batch holds one size (see
+    ``replay``). Evaluation matches during training, the IDA meter and the GTP default play on the
+    run's ``board_size``, which the last stage must equal: it is the size the run is for."""
+
+    stages: tuple[CurriculumStage, ...] = ()
+    """The stages in order, as a TOML array of tables ([[curriculum.stages]]) or on the command
+    line curriculum.stages=[{board_size=7,komi=9.0,until_minutes=8},{board_size=9}]. Each stage:
+    board_size, komi (unset = rules.komi), and its ends until_minutes / until_generation /
+    until_games (the first one reached ends it; 0 = not used). Every stage but the last needs an
+    end, each kind of end must grow from stage to stage, the last stage has none and plays
+    board_size; a stage whose end is already reached when it would begin is skipped. Empty = no
+    curriculum: every game on board_size."""
+    replay: Literal["current", "window"] = "current"
+    """Which size a training batch holds. current: the current stage's size as soon as the window
+    holds replay.min_positions of it (until then a size drawn as in window), so the learner moves
+    on with self-play. window: each batch's size drawn in proportion to the sizes' shares of the
+    replay window, so older sizes fade out as the window moves past them (KataGo's mixing)."""
+
+    def validate(self) -> None:
+        require(self.replay in ("current", "window"), f"replay must be 'current' or 'window', got {self.replay!r}")
+        if not self.stages:
+            return
+        for i, stage in enumerate(self.stages[:-1]):
+            require(not stage.open_ended, f"stages[{i}] (board_size {stage.board_size}) has no end: every stage but "
+                    "the last needs until_minutes, until_generation or until_games")
+        last = self.stages[-1]
+        require(last.open_ended, f"stages[{len(self.stages) - 1}] is the last stage and lasts to the end of the "
+                "run: it takes no until_minutes / until_generation / until_games")
+        for name in _ENDS:
+            previous, where = 0, -1
+            for i, stage in enumerate(self.stages[:-1]):
+                value = getattr(stage, name)
+                if value == 0:
+                    continue
+                require(value > previous, f"stages out of order: stages[{i}].{name} = {value} must be greater than "
+                        f"stages[{where}].{name} = {previous}")
+                previous, where = value, i
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.stages)
+
+    def board_sizes(self, board_size: int) -> tuple[int, ...]:
+        """Every board size the run's self-play plays (``board_size`` without a curriculum)."""
+        if not self.stages:
+            return (board_size,)
+        return tuple(sorted({s.board_size for s in self.stages}))
+
+    def stage_at(self, minutes: float, generation: int, games: int, at_least: int = 0) -> int:
+        """The stage the run is in at ``minutes`` of wall time, ``generation`` published and
+        ``games`` stored: the first one none of whose ends is reached, and never one before
+        ``at_least`` (the stage reached earlier: a resumed run's time may read a little less than
+        when it switched, the stage does not go back). 0 without a curriculum."""
+        if not self.stages:
+            return 0
+        index = min(max(at_least, 0), len(self.stages) - 1)
+        while index < len(self.stages) - 1 and self.stages[index].ended(minutes, generation, games):
+            index += 1
+        return index
+
+
+@dataclass(frozen=True)
 class RunConfig(ConfigBase):
     """Everything one training run needs; saved as ``config.json`` in the run directory."""
 
@@ -174,18 +292,32 @@ class RunConfig(ConfigBase):
     """Actors, throughput balance and stopping."""
     arena: ArenaConfig = field(default_factory=ArenaConfig)
     """Evaluation matches during training (every k generations) and optional gating."""
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
+    """Board-size curriculum: self-play stages on smaller boards before board_size (none by default)."""
 
     def validate(self) -> None:
         try:
             coords.check_size(self.board_size)
         except ValueError as e:
             raise ConfigError(f"board_size: {e}") from None
+        if self.curriculum.stages and self.curriculum.stages[-1].board_size != self.board_size:
+            raise ConfigError(f"curriculum: the last stage plays board_size {self.curriculum.stages[-1].board_size}, "
+                              f"but the run is for board_size {self.board_size} (the size its evaluations and final "
+                              "network play): end the curriculum on board_size")
         require(1 <= self.history <= 32, f"history must be in [1, 32], got {self.history}")
 
     def to_dict(self) -> dict:
         out = super().to_dict()
         out["rules"] = self.rules.to_dict()
         return out
+
+    def stage_rules(self, stage: int) -> tuple[int, Rules]:
+        """(board size, rules) of the self-play games of curriculum stage ``stage`` (the run's own
+        without a curriculum)."""
+        if not self.curriculum.stages:
+            return self.board_size, self.rules
+        s = self.curriculum.stages[stage]
+        return s.board_size, (self.rules if s.komi is None else self.rules.with_komi(s.komi))
 
     @classmethod
     def from_dict(cls, data: dict, path: str = "") -> "RunConfig":
@@ -216,7 +348,7 @@ def _preset(board_size, rules, history, network, search, selfplay, trainer, repl
 
 
 def _cpu_hour_preset(board_size: int, rules: Rules, replay_max_size: int, backend: str = "torch",
-                     samples_per_position: float = 6.0) -> RunConfig:
+                     samples_per_position: float = 6.0, curriculum: CurriculumConfig | None = None) -> RunConfig:
     """A one-hour run on a 2-core CPU: Gumbel search with 16 simulations, playout cap 50%, a
     4x48 network, sample reuse 6 (4 with the onnxruntime backend, whose self-play is ~1.9x faster:
     4 keeps self-play and the learner both busy), evaluation every 10 generations against random."""
@@ -231,7 +363,8 @@ def _cpu_hour_preset(board_size: int, rules: Rules, replay_max_size: int, backen
                    samples_per_position=samples_per_position, search_steps_per_task=64, train_steps_per_task=10,
                    inference_backend=backend),
         ArenaConfig(every_generations=10, games_vs_previous=10, games_vs_anchor=10, anchor="random", opening_moves=2),
-    )
+    ) if curriculum is None else replace(_cpu_hour_preset(board_size, rules, replay_max_size, backend, samples_per_position),
+                                         curriculum=curriculum)
 
 
 # Presets. CPU presets use Gumbel search with few simulations (learns with 8-16), playout-cap
@@ -253,8 +386,12 @@ PRESETS: dict[str, RunConfig] = {
     "7x7-cpu": _cpu_hour_preset(7, rules_preset("chinese").with_komi(9.0), replay_max_size=200_000),
     # The README's main command: a real 9x9 run on a laptop / 2-core machine. onnxruntime and reuse
     # 4: at 30 minutes 19-1 against the 30-minute network of torch and reuse 6 (docs/curves/9x9-cpu-onnxruntime).
+    # The first 8 minutes on 7x7 (komi 9): at minute 20 27-33 against GNU Go level 1 where pure 9x9
+    # scored 4-56, and 59-1 against pure 9x9's minute-20 network (docs/curves/9x9-cpu-curriculum).
     "9x9-cpu": _cpu_hour_preset(9, rules_preset("chinese"), replay_max_size=250_000, backend="onnxruntime",
-                                samples_per_position=4.0),
+                                samples_per_position=4.0,
+                                curriculum=CurriculumConfig(stages=(CurriculumStage(board_size=7, komi=9.0, until_minutes=8.0),
+                                                                    CurriculumStage(board_size=9)))),
     # One GPU machine: learner on the GPU, self-play actors sharing it for inference.
     "9x9-gpu": _preset(
         9, rules_preset("chinese"), 8, network_preset("b6c128"),

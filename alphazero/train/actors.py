@@ -17,7 +17,7 @@ import ray
 import torch
 
 from alphazero.atomic_io import write_bytes_atomic
-from alphazero.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
+from alphazero.checkpoint import CheckpointError, CheckpointMeta, load_checkpoint, read_meta, save_checkpoint
 from alphazero.config.run import RunConfig
 from alphazero.game_record import GameRecord
 from alphazero.model import PolicyValueNet
@@ -69,8 +69,8 @@ class SelfPlayActor:
     def placement(self) -> dict:
         return placement(str(self.worker.network.device))  # the network behind any evaluation cache
 
-    def run(self, version: int, weights: dict, steps: int) -> SelfPlayResult:
-        records, stats = self.worker.run(version, weights, steps)
+    def run(self, version: int, weights: dict, steps: int, stage: int = 0) -> SelfPlayResult:
+        records, stats = self.worker.run(version, weights, steps, stage)
         added = ray.get(self.replay.add_games.remote(records)) if records else {"added": 0, "positions": 0}
         return SelfPlayResult(
             **asdict(stats),
@@ -100,7 +100,8 @@ class ReplayActor:
 
         self.run = RunDir(Path(run_root))
         self.config = config
-        self.buffer = ReplayBuffer(self.run.replay, config.replay, config.board_size, config.history)
+        self.buffer = ReplayBuffer(self.run.replay, config.replay, config.curriculum.board_sizes(config.board_size),
+                                   config.history)
         self.sgf_written: dict[int, int] = {}
         self.heldout_written: dict[int, int] = {}
 
@@ -142,8 +143,8 @@ class ReplayActor:
     def placement(self) -> dict:
         return placement()
 
-    def sample(self, batch_size: int, seed: int):
-        return self.buffer.sample(batch_size, np.random.default_rng(seed))
+    def sample(self, batch_size: int, seed: int, board_size: int | None = None):
+        return self.buffer.sample(batch_size, np.random.default_rng(seed), board_size)
 
     def stats(self) -> dict:
         return {**self.buffer.stats(), "ready": bool(self.buffer.ready)}
@@ -166,6 +167,7 @@ class LearnerActor:
             model = PolicyValueNet(config.network, self.in_planes)
         self.learner = Learner(model, config.trainer, device)
         self.rng = np.random.default_rng(seed)
+        self.sizes_trained: set[int] = set()  # board sizes of this session's batches (and the parent's)
         self.generation = self._restore()
 
     # ---- state on disk ------------------------------------------------------------------------
@@ -210,21 +212,29 @@ class LearnerActor:
     def generation_on_disk(self) -> int:
         return self.generation
 
-    def train(self, steps: int) -> LearnerReport:
-        """``steps`` optimiser steps on batches drawn from the replay actor; mean metrics."""
+    def train(self, steps: int, board_size: int | None = None) -> LearnerReport:
+        """``steps`` optimiser steps on batches drawn from the replay actor; mean metrics.
+        ``board_size``: the size the batches should hold (the curriculum's current stage's, see
+        ``ReplayBuffer.sample``); None: sizes in proportion to the window."""
         sums: dict[str, float] = {}
+        sizes: dict[int, int] = {}
         start = time.perf_counter()
-        pending = self.replay.sample.remote(self.config.trainer.batch_size, int(self.rng.integers(1 << 62)))
+        batch_size = self.config.trainer.batch_size
+        pending = self.replay.sample.remote(batch_size, int(self.rng.integers(1 << 62)), board_size)
         for i in range(steps):
             batch = ray.get(pending)
             if i + 1 < steps:  # fetch the next batch while this one trains
-                pending = self.replay.sample.remote(self.config.trainer.batch_size, int(self.rng.integers(1 << 62)))
+                pending = self.replay.sample.remote(batch_size, int(self.rng.integers(1 << 62)), board_size)
+            n = int(batch.planes.shape[-1])
+            sizes[n] = sizes.get(n, 0) + 1
             for key, value in self.learner.train_step(batch).items():
                 sums[key] = sums.get(key, 0.0) + value
+            self.sizes_trained.add(n)
         return LearnerReport(
             steps=self.learner.step, samples_seen=self.learner.samples_seen, threads=torch.get_num_threads(),
             samples_per_s=steps * self.config.trainer.batch_size / (time.perf_counter() - start),
-            losses={k: v / steps for k, v in sums.items()})
+            losses={k: v / steps for k, v in sums.items()},
+            batches_by_size={str(n): c for n, c in sorted(sizes.items())})
 
     def publish(self, generation: int) -> dict:
         """Write checkpoint ``generation`` (EMA weights) and the learner state; return the weights
@@ -233,7 +243,7 @@ class LearnerActor:
         parent = str(self.run.model_dir(self.generation)) if self.generation >= 0 else None
         meta = CheckpointMeta(
             network=self.config.network, input_planes=self.in_planes, feature_version=F.FEATURE_VERSION,
-            history=self.config.history, board_sizes=(self.config.board_size,),
+            history=self.config.history, board_sizes=self._board_sizes(),
             rules=tuple(r.to_dict() for r in self.config.selfplay.game_rules(self.config.rules)[0]),
             generation=generation, samples_seen=self.learner.samples_seen, parent=parent,
         )
@@ -241,6 +251,18 @@ class LearnerActor:
         self._save_state(generation)
         self.generation = generation
         return {k: v.numpy() for k, v in weights.items()}
+
+    def _board_sizes(self) -> tuple[int, ...]:
+        """Board sides the published weights were trained on: this session's batches' and the
+        parent checkpoint's (a resumed curriculum run keeps its earlier stages' sizes); generation
+        0, untrained, names the size self-play starts on (the run's without a curriculum)."""
+        sizes = set(self.sizes_trained)
+        if self.generation >= 0:
+            try:
+                sizes |= set(read_meta(self.run.model_dir(self.generation)).board_sizes)
+            except (CheckpointError, OSError) as e:  # a parent that no longer reads only loses its sizes
+                log.warning("parent checkpoint %d unreadable for its board sizes: %s", self.generation, e)
+        return tuple(sorted(sizes)) or (self.config.stage_rules(0)[0],)  # untrained: the first size it plays
 
     def current_weights(self) -> dict:
         return {k: v.numpy() for k, v in self.learner.publish_state_dict().items()}

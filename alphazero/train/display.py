@@ -66,15 +66,18 @@ class Display:
             self.stream.write(text + "\n")
         self.stream.flush()
 
-    def update(self, counters, selfplay: dict, learner, loop_cfg, evaluation: dict | None = None) -> None:
+    def update(self, counters, selfplay: dict, learner, loop_cfg, evaluation: dict | None = None,
+               stage: str | None = None) -> None:
         """The live line; ``selfplay`` the window's summary, ``learner`` the newest ``LearnerReport``
-        (or None), ``evaluation`` the newest evaluation entry (its anchored Elo is shown)."""
+        (or None), ``evaluation`` the newest evaluation entry (its anchored Elo is shown), ``stage``
+        the board-size curriculum's stage (``7x7 (stage 1/2)``; None without a curriculum)."""
         if self.quiet:
             return
         elo = anchored_elo_text(evaluation)
         in_gen = counters.steps_since_publish / max(loop_cfg.train_steps_per_generation, 1)
         text = (
-            f"gen {counters.generation} [{in_gen:4.0%}] | games {counters.games} "
+            (f"{stage} | " if stage else "")
+            + f"gen {counters.generation} [{in_gen:4.0%}] | games {counters.games} "
             f"({_fmt(selfplay.get('games_per_hour'), '.0f')}/h) pos/s {_fmt(selfplay.get('positions_per_s'), '.0f')} "
             f"evals/s {_fmt(selfplay.get('evaluations_per_s'), '.0f')} len {_fmt(selfplay.get('game_length'), '.0f')} | "
             f"loss {_fmt(_metric(learner, 'loss/total'))} pol {_fmt(_metric(learner, 'loss/policy'))} "
@@ -83,11 +86,11 @@ class Display:
         )
         self._write(text, newline=False)
 
-    def generation(self, generation: int, counters, learner, elapsed: float) -> None:
+    def generation(self, generation: int, counters, learner, elapsed: float, stage: str | None = None) -> None:
         self._write(
             f"generation {generation} published after {elapsed / 60:.1f} min: games {counters.games}, positions "
             f"{counters.positions}, samples trained {counters.samples_trained}, loss {_fmt(_metric(learner, 'loss/total'))}, "
-            f"policy top-1 {_fmt(_metric(learner, 'policy_top1'))}"
+            f"policy top-1 {_fmt(_metric(learner, 'policy_top1'))}" + (f", self-play {stage}" if stage else "")
         )
 
     def message(self, text: str) -> None:

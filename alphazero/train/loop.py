@@ -76,6 +76,7 @@ class Counters:
     elapsed_s: float = 0.0  # wall time of previous sessions of this run
     wandb_id: str | None = None
     sessions: int = 0
+    stage: int = 0  # the board-size curriculum's stage reached (it never goes back)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -454,6 +455,45 @@ class _Driver:
         self.ratio = self.loop_cfg.samples_per_position
         self.train_task_samples = self.loop_cfg.train_steps_per_task * self.batch
         self.min_positions = config.replay.min_positions
+        self.curriculum = config.curriculum
+        self.c.stage = self.curriculum.stage_at(self.elapsed_s() / 60.0, self.c.generation, self.c.games, self.c.stage)
+
+    # ---- the curriculum --------------------------------------------------------------------------
+    def elapsed_s(self) -> float:
+        """Wall time of the run, all sessions together."""
+        return self.c.elapsed_s + (time.monotonic() - self.session_start)
+
+    def stage_size(self) -> int:
+        return self.config.stage_rules(self.c.stage)[0]
+
+    def stage_text(self) -> str | None:
+        """``7x7 (stage 1/2)`` for the display; None without a curriculum."""
+        if not self.curriculum.enabled:
+            return None
+        n = self.stage_size()
+        return f"{n}x{n} (stage {self.c.stage + 1}/{len(self.curriculum.stages)})"
+
+    def update_stage(self) -> None:
+        """Move to the next curriculum stage once one of the current one's ends is reached: later
+        self-play tasks play the new size, the learner's batches follow (curriculum.replay), and the
+        stage is on disk at once, so a run killed right after the switch resumes past it."""
+        if not self.curriculum.enabled:
+            return
+        elapsed = self.elapsed_s()
+        stage = self.curriculum.stage_at(elapsed / 60.0, self.c.generation, self.c.games, self.c.stage)
+        if stage == self.c.stage:
+            return
+        previous, self.c.stage = self.c.stage, stage
+        n, rules = self.config.stage_rules(stage)
+        self.metrics.log("curriculum", {"stage": stage, "previous_stage": previous, "board_size": n, "komi": rules.komi,
+                                        "generation": self.c.generation, "games": self.c.games,
+                                        "positions": self.c.positions, "elapsed_s": elapsed})
+        state = self.c.to_json()
+        state["elapsed_s"] = elapsed
+        self.run.write_run_state(state)
+        self.display.message(f"curriculum: stage {stage + 1}/{len(self.curriculum.stages)} from now on, self-play on "
+                             f"{n}x{n} (komi {rules.komi:g}) after {elapsed / 60:.1f} min, generation {self.c.generation}, "
+                             f"{self.c.games} games")
 
     # ---- balance ---------------------------------------------------------------------------------
     def owed(self) -> float:
@@ -479,7 +519,7 @@ class _Driver:
 
     # ---- submitting ------------------------------------------------------------------------------
     def submit_selfplay(self, index: int) -> None:
-        ref = self.actors[index].run.remote(self.version, self.weights_ref, self.loop_cfg.search_steps_per_task)
+        ref = self.actors[index].run.remote(self.version, self.weights_ref, self.loop_cfg.search_steps_per_task, self.c.stage)
         self.selfplay_pending[ref] = index
 
     def use_weights(self, version: int, weights_ref) -> None:
@@ -493,7 +533,8 @@ class _Driver:
         if self.learner_idle_since is not None:
             self.learner_idle_s += time.monotonic() - self.learner_idle_since
             self.learner_idle_since = None
-        self.learner_pending = self.learner.train.remote(self.loop_cfg.train_steps_per_task)
+        size = self.stage_size() if self.curriculum.enabled and self.curriculum.replay == "current" else None
+        self.learner_pending = self.learner.train.remote(self.loop_cfg.train_steps_per_task, size)
 
     def release_parked(self) -> None:
         now = time.monotonic()
@@ -518,6 +559,7 @@ class _Driver:
         for i in range(len(self.actors)):
             self.submit_selfplay(i)
         while not self.done():
+            self.update_stage()
             if self.learner_pending is None and self.learner_may_train():
                 self.submit_learner()
             if self.parked and self.selfplay_may_run():
@@ -615,12 +657,13 @@ class _Driver:
         self.metrics.log("generation", {"generation": generation, "samples_trained": self.c.samples_trained,
                                         "positions": self.c.positions, "games": self.c.games, "elapsed_s": elapsed,
                                         "ratio_realised": self.c.samples_trained / max(self.c.positions, 1),
-                                        "selfplay_parked_s": self.parked_s, "learner_idle_s": self.learner_idle_s})
+                                        "selfplay_parked_s": self.parked_s, "learner_idle_s": self.learner_idle_s,
+                                        "stage": self.c.stage, "board_size": self.stage_size()})
         state = self.c.to_json()
         state["elapsed_s"] = elapsed
         self.run.write_run_state(state)
         self.run.prune_models(self.loop_cfg.keep_checkpoints, protect=self.evaluation.in_use())
-        self.display.generation(generation, self.c, self.last_learner, elapsed)
+        self.display.generation(generation, self.c, self.last_learner, elapsed, self.stage_text())
 
     def on_evaluation(self, ref) -> None:
         generation = self.eval_pending.pop(ref)
@@ -699,10 +742,11 @@ class _Driver:
             self.check_nodes()
         summary = self.window.summary()
         summary.update(generation=self.c.generation, positions_total=self.c.positions, games_total=self.c.games,
-                       samples_trained=self.c.samples_trained, parked_actors=len(self.parked))
+                       samples_trained=self.c.samples_trained, parked_actors=len(self.parked),
+                       stage=self.c.stage, board_size=self.stage_size())
         if summary["games"] or summary["positions_per_s"]:
             self.metrics.log("selfplay", summary)
-        self.display.update(self.c, summary, self.last_learner, self.loop_cfg, self.latest_evaluation)
+        self.display.update(self.c, summary, self.last_learner, self.loop_cfg, self.latest_evaluation, self.stage_text())
         self.window = Window()
 
     def finish(self) -> None:

@@ -73,6 +73,8 @@ class LearnerReport:
     losses: dict[str, float] = field(default_factory=dict)
     """Mean over the task's steps of each loss term and diagnostic (``loss/total``, ``loss/policy``,
     ``policy_top1``, ...: the names ``trainer.learner.Learner.train_step`` returns)."""
+    batches_by_size: dict[str, int] = field(default_factory=dict)
+    """The task's batches per board side (a curriculum's sizes; one entry without one)."""
 
     def metric(self, name: str) -> float | None:
         return self.losses.get(name)

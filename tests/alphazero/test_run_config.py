@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from alphazero.config.base import ConfigError
-from alphazero.config.explain import explain, fields
+from alphazero.config.explain import _table_type, explain, fields
 from alphazero.config.run import PRESETS, LoopConfig, RunConfig
 from alphazero.train.loop import prepare_run_dir
 from alphazero.train.run_dir import RunDir
@@ -25,6 +25,9 @@ def leaf_fields(cls, prefix=""):
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if dataclasses.is_dataclass(default):
             out += leaf_fields(type(default), prefix + f.name + ".")
+        elif _table_type(cls, f.name) is not None:  # a list of tables: the list, then a table's fields
+            out.append(prefix + f.name)
+            out += leaf_fields(_table_type(cls, f.name), prefix + f.name + "[].")
         else:
             out.append(prefix + f.name)
     return out

@@ -32,9 +32,10 @@ def test_messages_are_frozen_and_survive_pickle():
 
 
 def test_learner_report_flattens_to_the_metrics_record():
-    report = LearnerReport(steps=10, samples_seen=640, threads=2, samples_per_s=99.5, losses={"loss/total": 2.5})
+    report = LearnerReport(steps=10, samples_seen=640, threads=2, samples_per_s=99.5, losses={"loss/total": 2.5},
+                           batches_by_size={"7": 3, "9": 7})
     assert report.to_metrics() == {"loss/total": 2.5, "steps": 10, "samples_seen": 640, "threads": 2,
-                                   "samples_per_s": 99.5}
+                                   "samples_per_s": 99.5, "batches_by_size": {"7": 3, "9": 7}}
     assert report.metric("loss/total") == 2.5 and report.metric("loss/value") is None
 
 

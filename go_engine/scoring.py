@@ -9,7 +9,9 @@ The count follows KataGo (``ANALYSIS_AND_RULES.md`` section 4.4):
 * **territory**: empty points of one colour's independent-life regions (tax ``seki``: eyes of groups
   in seki and dame count for nobody; tax ``none``: every one-colour empty region counts), plus
   prisoners (opponent stones taken off the board, by capture or suicide, and dead stones removed
-  for the count).
+  for the count). KataGo's pass-alive shortcut first: stones inside the opponent's *pass-alive
+  territory* (``pass_alive_work``, Benson's algorithm) are dead, taken off as the opponent's
+  prisoners, and that territory counts for its owner whatever the tax.
 * white adds komi and, for ``N`` handicap stones, the rules' bonus (0, N or N-1).
 
 **Independent-life regions** (KataGo's ``calculateIndependentLifeArea``): a maximal connected set of
@@ -20,8 +22,9 @@ stones without leaving any chain (its own or the opponent's) in atari is filled,
 left. A seki's shared liberties cannot be filled that way (either colour would put itself in
 atari), so the groups around them keep a neutral neighbour and their eyes score nothing.
 
-Precondition: the board is *finished*, i.e. dead stones are already off it (or passed in ``dead``)
-and no ko or atari is pending. What can still be scored wrongly, as in KataGo's rule: a living
+Precondition: the board is *finished*, i.e. dead stones are already off it (or passed in ``dead``,
+or, under territory scoring, inside the opponent's pass-alive territory) and no ko or atari is
+pending. What can still be scored wrongly, as in KataGo's rule: a living
 group with a chain left in atari (an unresolved ko or a double-ko seki count as not independent,
 which is right for the seki and wrong for an unfinished fight); dame whose filling needs a move
 inside a territory (a "teire"); and ``dead`` stones chosen wrongly by the caller.
@@ -243,7 +246,172 @@ def independent_life_work(board: np.ndarray, W: int, region: np.ndarray, touch: 
     return black_regions, white_regions
 
 
-WORK_ROWS = 9  # rows of a count's work array: [WORK_ROWS, P] int32 (``new_work``)
+@njit(cache=True, _nrt=False)
+def pass_alive_work(board, W: int, pla: int, suicide_legal: bool, area: np.ndarray, rid: np.ndarray, cid: np.ndarray,
+                    stack: np.ndarray, v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray,
+                    internal: np.ndarray, bdead: np.ndarray, vcount: np.ndarray, killed: np.ndarray) -> None:
+    """Benson's unconditional life for ``pla`` (KataGo's ``calculateAreaForPla`` without big
+    territories): sets ``area[p] = pla`` on ``pla``'s pass-alive stones and pass-alive territory of
+    ``board`` ([P], padded; read only) where ``area[p]`` is still EMPTY. Each other array is [P]
+    int32 work space; nothing is allocated.
+
+    A *region* is a maximal connected set of empty and opponent points holding at least one empty
+    point. It is *vital* to a ``pla`` chain when every empty point of it (every point, opponent
+    stones included, if multi-stone suicide is legal) is a liberty of that chain. Repeatedly, a
+    chain with fewer than 2 vital regions not bordering a dead (non-pass-alive) chain dies; the
+    survivors are pass-alive. Pass-alive territory: a region bordering only pass-alive chains with
+    at most one point that is next to no ``pla`` stone (its opponent stones, if any, are dead)."""
+    P = board.shape[0]
+    opp = 3 - pla
+    for p in range(P):
+        rid[p] = -1
+        cid[p] = -1
+    # Chains of pla: cid = head point.
+    any_pla = False
+    for p0 in range(P):
+        if board[p0] != pla or cid[p0] >= 0:
+            continue
+        any_pla = True
+        top = 1
+        stack[0] = p0
+        cid[p0] = p0
+        vcount[p0] = 0
+        killed[p0] = 0
+        head = 0
+        while head < top:
+            q = stack[head]
+            head += 1
+            for d in range(4):
+                r = _neighbour(q, d, W)
+                if board[r] == pla and cid[r] < 0:
+                    cid[r] = p0
+                    stack[top] = r
+                    top += 1
+    if not any_pla:
+        return
+    # Regions: rid = region index; v0..v3 = the chains (heads) it may be vital to, -1 for none.
+    n_regions = 0
+    for p0 in range(P):
+        if board[p0] != EMPTY or rid[p0] >= 0:
+            continue
+        g = n_regions
+        n_regions += 1
+        v0[g] = -1
+        v1[g] = -1
+        v2[g] = -1
+        v3[g] = -1
+        k = 0
+        for d in range(4):  # candidates: the chains next to the region's first point
+            r = _neighbour(p0, d, W)
+            if board[r] == pla:
+                h = cid[r]
+                if v0[g] != h and v1[g] != h and v2[g] != h:
+                    if k == 0:
+                        v0[g] = h
+                    elif k == 1:
+                        v1[g] = h
+                    elif k == 2:
+                        v2[g] = h
+                    else:
+                        v3[g] = h
+                    k += 1
+        internal[g] = 0
+        bdead[g] = 0
+        top = 1
+        stack[0] = p0
+        rid[p0] = g
+        head = 0
+        while head < top:
+            q = stack[head]
+            head += 1
+            c0 = -1
+            c1 = -1
+            c2 = -1
+            c3 = -1
+            for d in range(4):
+                r = _neighbour(q, d, W)
+                c = board[r]
+                if c == pla:
+                    if d == 0:
+                        c0 = cid[r]
+                    elif d == 1:
+                        c1 = cid[r]
+                    elif d == 2:
+                        c2 = cid[r]
+                    else:
+                        c3 = cid[r]
+                elif (c == EMPTY or c == opp) and rid[r] < 0:
+                    rid[r] = g
+                    stack[top] = r
+                    top += 1
+            if c0 < 0 and c1 < 0 and c2 < 0 and c3 < 0:
+                internal[g] += 1  # a point next to no pla stone
+            if suicide_legal or board[q] == EMPTY:  # keep the candidates this point is a liberty of
+                if v0[g] >= 0 and v0[g] != c0 and v0[g] != c1 and v0[g] != c2 and v0[g] != c3:
+                    v0[g] = -1
+                if v1[g] >= 0 and v1[g] != c0 and v1[g] != c1 and v1[g] != c2 and v1[g] != c3:
+                    v1[g] = -1
+                if v2[g] >= 0 and v2[g] != c0 and v2[g] != c1 and v2[g] != c2 and v2[g] != c3:
+                    v2[g] = -1
+                if v3[g] >= 0 and v3[g] != c0 and v3[g] != c1 and v3[g] != c2 and v3[g] != c3:
+                    v3[g] = -1
+    # Benson's iteration: killed = 0 alive, 2 killed this round, 1 killed before.
+    while True:
+        for p in range(P):
+            if board[p] == pla and cid[p] == p:
+                vcount[p] = 0
+        for g in range(n_regions):
+            if bdead[g]:
+                continue
+            if v0[g] >= 0:
+                vcount[v0[g]] += 1
+            if v1[g] >= 0:
+                vcount[v1[g]] += 1
+            if v2[g] >= 0:
+                vcount[v2[g]] += 1
+            if v3[g] >= 0:
+                vcount[v3[g]] += 1
+        killed_any = False
+        for p in range(P):
+            if board[p] == pla and cid[p] == p and killed[p] == 0 and vcount[p] < 2:
+                killed[p] = 2
+                killed_any = True
+        if not killed_any:
+            break
+        for p in range(P):
+            if board[p] == pla and killed[cid[p]] == 2:
+                for d in range(4):
+                    r = _neighbour(p, d, W)
+                    if rid[r] >= 0:
+                        bdead[rid[r]] = 1
+        for p in range(P):
+            if board[p] == pla and cid[p] == p and killed[p] == 2:
+                killed[p] = 1
+    for p in range(P):
+        if area[p] != EMPTY:
+            continue
+        if board[p] == pla:
+            if killed[cid[p]] == 0:
+                area[p] = pla
+        elif rid[p] >= 0:
+            g = rid[p]
+            if internal[g] <= 1 and not bdead[g]:
+                area[p] = pla
+
+
+@njit(cache=True)
+def pass_alive_area(board: np.ndarray, W: int, suicide_legal: bool, area: np.ndarray) -> None:
+    """``area`` ([P] int8 or int32) = BLACK / WHITE on each colour's pass-alive stones and pass-alive
+    territory of ``board`` ([P], padded), else EMPTY (black's first, as KataGo marks them)."""
+    P = board.shape[0]
+    w = np.empty((12, P), np.int32)
+    for p in range(P):
+        area[p] = EMPTY
+    for pla in (BLACK, WHITE):
+        pass_alive_work(board, W, pla, suicide_legal, area, w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10])
+
+
+WORK_ROWS = 13  # rows of a count's work array: [WORK_ROWS, P] int32 (``new_work``)
 
 
 def new_work(n: int, batch: int | None = None) -> np.ndarray:
@@ -253,31 +421,57 @@ def new_work(n: int, batch: int | None = None) -> np.ndarray:
 
 
 @njit(cache=True, _nrt=False)
-def count_board_work(board: np.ndarray, W: int, scoring: int, tax: int, owner: np.ndarray, work: np.ndarray) -> tuple[int, int]:
-    """Points of black and white (tax applied, before prisoners and komi) and ``owner`` ([n*n]
-    int8: +1 / -1 where a point counted for black / white, else 0) of a finished ``board`` ([P],
-    padded; read only), every stone on it alive; ``work`` ([WORK_ROWS, P] int32) is work space.
-    The one count: ``count``, ``count_row`` and ``board.score`` all run it."""
+def count_board_work(board: np.ndarray, W: int, scoring: int, tax: int, suicide: int, owner: np.ndarray,
+                     work: np.ndarray) -> tuple[int, int, int, int]:
+    """Points of black and white (tax applied, before prisoners and komi), the black and the white
+    stones found dead, and ``owner`` ([n*n] int8: +1 / -1 where a point counted for black / white,
+    else 0) of a finished ``board`` ([P], padded; read only); ``work`` ([WORK_ROWS, P] int32) is
+    work space. The one count: ``count``, ``count_row`` and ``board.score`` all run it.
+
+    Area scoring: every stone on the board is alive. Territory scoring (KataGo's pass-alive
+    shortcut): stones inside the opponent's pass-alive territory (``pass_alive_work``, with
+    multi-stone suicide legal iff ``suicide`` is 1) are dead, taken off for the count (the caller
+    adds them to the opponent's prisoners), and that territory counts for its owner whatever the
+    tax; every other stone is alive and the rest is counted as under area rules' regions."""
     P = board.shape[0]
     n = W - 2
-    touch, stack, region, filled = work[0], work[1], work[2], work[3]
-    _region_touches(board, W, touch, stack)
+    touch, stack, region, filled, area, clean = work[0], work[1], work[2], work[3], work[9], work[10]
+    dead_black = 0
+    dead_white = 0
+    for p in range(P):
+        clean[p] = board[p]
+        area[p] = EMPTY
+    if scoring == 1:
+        for pla in (BLACK, WHITE):
+            pass_alive_work(board, W, pla, suicide == 1, area, work[0], work[1], work[2], work[3], work[4], work[5],
+                            work[6], work[7], work[8], work[11], work[12])
+        for p in range(P):
+            c = board[p]
+            if (c == BLACK or c == WHITE) and area[p] == 3 - c:
+                clean[p] = EMPTY
+                if c == BLACK:
+                    dead_black += 1
+                else:
+                    dead_white += 1
+    _region_touches(clean, W, touch, stack)
     black_regions = 0
     white_regions = 0
     if tax != 0:
         for p in range(P):
-            filled[p] = board[p]
+            filled[p] = clean[p]
         fill_dame_work(filled, W, work[4], stack, work[5])
         black_regions, white_regions = independent_life_work(filled, W, region, work[4], stack, work[5], work[6], work[7], work[8])
     black = 0
     white = 0
     for a in range(n * n):
         p = (a // n + 1) * W + a % n + 1
-        c = board[p]
+        c = clean[p]
         value = 0
         if c == BLACK or c == WHITE:
             if scoring == 0:
                 value = 1 if c == BLACK else -1
+        elif scoring == 1 and area[p] != EMPTY:
+            value = 1 if area[p] == BLACK else -1  # pass-alive territory
         elif touch[p] == BLACK or touch[p] == WHITE:
             # Territory: a one-colour region, and with a tax only inside an independent one.
             if tax == 0 or region[p] == touch[p]:
@@ -290,23 +484,26 @@ def count_board_work(board: np.ndarray, W: int, scoring: int, tax: int, owner: n
     if tax == 2:
         black -= 2 * black_regions
         white -= 2 * white_regions
-    return black, white
+    return black, white, dead_black, dead_white
 
 
 @njit(cache=True, _nrt=False)
-def count_row(s, b: int, scoring: int, tax: int, bonus: float, owner: np.ndarray, work: np.ndarray) -> float:
+def count_row(s, b: int, scoring: int, tax: int, suicide: int, bonus: float, owner: np.ndarray, work: np.ndarray) -> float:
     """Black's margin of game ``b`` of a ``board.BoardState`` ``s`` counted as it stands (every stone
-    alive, seki decided by independent-life regions): points by ``scoring`` (0 area, 1 territory)
-    and ``tax`` (0 none, 1 seki, 2 all), plus prisoners under territory scoring
-    (``s.captured[b]``), minus ``s.komi[b]`` and white's handicap ``bonus`` points. ``owner`` ([n*n]
-    int8) gets the counted points, ``work`` ([WORK_ROWS, P] int32) is work space. The count of the
-    self-play driver's final score and of the search's terminal values."""
+    alive but, under territory scoring, those inside the opponent's pass-alive territory; seki
+    decided by independent-life regions): points by ``scoring`` (0 area, 1 territory), ``tax`` (0
+    none, 1 seki, 2 all) and ``suicide`` (1: multi-stone suicide legal, for pass-alive), plus
+    prisoners under territory scoring (``s.captured[b]`` and the dead stones), minus ``s.komi[b]``
+    and white's handicap ``bonus`` points. ``owner`` ([n*n] int8) gets the counted points, ``work``
+    ([WORK_ROWS, P] int32) is work space. The count of the self-play driver's final score and of
+    the search's terminal values."""
     P = s.board.shape[1]
     W = int(np.sqrt(P) + 0.5)
-    black, white = count_board_work(s.board[b], W, scoring, tax, owner, work)
+    black, white, dead_black, dead_white = count_board_work(s.board[b], W, scoring, tax, suicide, owner, work)
     margin = float(black - white) - s.komi[b] - bonus
     if scoring == 1:
-        margin += float(s.captured[b, 1] - s.captured[b, 0])  # prisoners: white stones taken minus black stones taken
+        # prisoners: white stones taken (or dead) minus black stones taken (or dead)
+        margin += float(s.captured[b, 1] + dead_white - s.captured[b, 0] - dead_black)
     return margin
 
 
@@ -336,9 +533,10 @@ def count(board_row: np.ndarray, n: int, rules: Rules, captured=(0, 0), handicap
     black_lost += int(np.sum(colours[dead_points] == BLACK))
     white_lost += int(np.sum(colours[dead_points] == WHITE))
     owner = np.zeros(n * n, np.int8)
-    black_points, white_points = (int(x) for x in count_board_work(board, n + 2, int(rules.scoring), int(rules.tax), owner, new_work(n)))
+    black_points, white_points, dead_black, dead_white = (
+        int(x) for x in count_board_work(board, n + 2, int(rules.scoring), int(rules.tax), int(rules.suicide), owner, new_work(n)))
     bonus = handicap_bonus_points(rules.white_handicap_bonus, handicap)
-    black_prisoners, white_prisoners = white_lost, black_lost
+    black_prisoners, white_prisoners = white_lost + dead_white, black_lost + dead_black
     margin = float(black_points - white_points) - rules.komi - bonus
     if rules.scoring == ScoringRule.TERRITORY:
         margin += black_prisoners - white_prisoners

@@ -16,18 +16,27 @@ handicap bonus (0 here: self-play games have no handicap).
 
 **How a territory game ends, and what can be scored wrongly.** As under area rules, the game ends
 at two consecutive passes (or the move cap, or a resignation), and the board is counted as it
-stands: every stone on it is alive, and seki is decided by KataGo's independent-life regions after
-the dame are filled (``go_engine.scoring``). There is no cleanup phase and no pass-alive shortcut
-(``ANALYSIS_AND_RULES.md`` section 4): dead stones must be captured before the two passes or they
-count as alive, i.e. a dead stone inside an opponent's territory makes that region reach both
-colours and score for nobody. Capturing them costs nothing under area scoring, but under
-territory scoring each stone played inside one's own territory fills a point of it, so positions
-scored wrongly (against human Japanese counting) are: dead stones left on the board at the two
-passes (their region counts for nobody instead of for the surrounding colour plus prisoners), a
-territory whose owner prefers to pass rather than spend the moves capturing, and the count's own
-limits (a chain left in atari, e.g. an unresolved ko, makes its group not independent; a dame
-whose filling needs a move inside a territory). The network learns these rules as they are: the
-side owning a region with dead stones learns to capture them while it is worth it.
+stands, with KataGo's **pass-alive shortcut** under territory scoring (``ANALYSIS_AND_RULES.md``
+section 4; there is no cleanup phase): ``scoring.pass_alive_work`` finds each colour's pass-alive
+chains and territory by Benson's algorithm (KataGo's ``calculateAreaForPla``: regions vital to a
+chain, the multi-stone-suicide rule deciding whether opponent stones in a region must touch it,
+territory = a region of at most one point next to none of the colour's stones, bordered by
+pass-alive chains only), and stones inside the opponent's pass-alive territory are dead: taken off
+for the count as the opponent's prisoners, the region the opponent's territory. Every other stone
+counts as alive, and seki is decided by KataGo's independent-life regions after the dame are
+filled (``go_engine.scoring``). Under area scoring nothing changes (Tromp-Taylor as before).
+
+So under territory scoring a dead group need not be captured when the surrounding group is
+unconditionally alive and encloses it tightly. Positions still scored wrongly (against human
+Japanese counting): dead stones in a region that is not pass-alive territory: a big territory
+(two or more points next to none of the owner's stones, e.g. an invasion that failed in a wide
+moyo) or one bordered by a group that is alive but not unconditionally (it needs an answer to a
+threat, e.g. its eyes depend on a ko or on a cutting point): those stones count as alive, the
+region reaches both colours and scores for nobody, so the owner must capture them at a point of
+its territory each (or pass and lose the region); and the count's own limits (a chain left in
+atari, e.g. an unresolved ko, makes its group not independent; a dame whose filling needs a move
+inside a territory). The network learns these rules as they are: the side owning such a region
+learns to capture while it is worth it, or to make the surrounding group pass-alive.
 """
 
 from __future__ import annotations
@@ -174,7 +183,7 @@ class SelfPlayDriver:
         log, s = self.logs[b], self.roots
         r = log.rules
         bonus = float(handicap_bonus_points(r.white_handicap_bonus, 0))  # self-play games have no handicap
-        final_score = float(S.count_row(s, b, int(r.scoring), int(r.tax), bonus, self._owner, self._score_work))
+        final_score = float(S.count_row(s, b, int(r.scoring), int(r.tax), int(r.suicide), bonus, self._owner, self._score_work))
         S.stone_ownership_row(s, b, self._owner)  # the ownership target: stones standing at the end too
         if s.resigned[b] != B.EMPTY:
             outcome = 1.0 if s.resigned[b] == B.WHITE else -1.0

@@ -11,8 +11,8 @@ first k rows of the evaluation batch) -> ``evaluator(planes, legal)``
 Rows run independent searches of their own length: a row whose search ended idles (contributes no
 leaf) until ``start`` gives it a new one, so a game driver can play moves row by row. Terminal
 leaves (two passes or the move cap) are valued exactly by the row's rules count
-(``scoring.count_row``: area, or territory + prisoners, with the tax; every stone on the board
-alive) and never evaluated. Each row has its own rules (``set_rules``): one search serves a mix of
+(``scoring.count_row``: area, every stone on the board alive; or territory + prisoners, with the
+tax, stones inside the opponent's pass-alive territory dead) and never evaluated. Each row has its own rules (``set_rules``): one search serves a mix of
 rule sets, as self-play's ``rules_mix`` draws them.
 Values follow ``selfplay.tree``: each node's from the view of its own side to move.
 """
@@ -97,7 +97,7 @@ class RowState(NamedTuple):
 def terminal_margin(s: B.BoardState, b: int, st: RowState) -> float:
     """Black's margin of finished row ``b`` by the row's rules count (``scoring.count_row``; no
     handicap bonus); ``st.owner[b]`` ([n*n] int8) gets the final ownership, stones included."""
-    margin = S.count_row(s, b, st.scoring_rule[b], st.tax_rule[b], 0.0, st.owner[b], st.score_work[b])
+    margin = S.count_row(s, b, st.scoring_rule[b], st.tax_rule[b], st.suicide_rule[b], 0.0, st.owner[b], st.score_work[b])
     S.stone_ownership_row(s, b, st.owner[b])
     return margin
 

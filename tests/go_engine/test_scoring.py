@@ -246,3 +246,204 @@ def test_a_group_in_atari_owns_nothing():
     assert count(ONE_EYE, TERRITORY_NO_TAX).margin == 1 - 16  # no tax: the eye counts
     d = count(ONE_EYE, JAPANESE, dead=[(0, 1), (1, 0), (1, 1)])
     assert (d.white_points, d.white_prisoners, d.margin) == (20, 3, -23.0)
+
+
+# ---- pass-alive (Benson) ------------------------------------------------------------------------
+
+
+def pass_alive(text: str, suicide_legal: bool = False) -> np.ndarray:
+    """``[n, n]`` of 'X' / 'O' / '.': each colour's pass-alive stones and territory."""
+    n, _, _ = ascii_board.parse(text)
+    state = ascii_board.from_ascii(text, JAPANESE)
+    area = np.zeros(state.board.shape[1], np.int8)
+    scoring.pass_alive_area(state.board[0], n + 2, suicide_legal, area)
+    return np.array([".", "X", "O"])[area[coords.action_points(n)]].reshape(n, n)
+
+
+def rows(grid: np.ndarray) -> list[str]:
+    return ["".join(r) for r in grid]
+
+
+# Black's chain (0,1),(0,4),(1,0..4) has two real eyes (0,0) and the region {(0,2) white, (0,3)}:
+# every empty point of each is a liberty of the chain, so the chain is pass-alive, and both
+# regions are its territory (each has no point off the chain's liberties); the white stone at
+# (0,2) is dead. White's row 2 is not pass-alive (its big region has points next to no white).
+# Japanese, by hand: black (0,0),(0,2),(0,3) = 3 + 1 prisoner = 4; white rows 3-4 = 10: -6.
+TWO_EYES_WITH_A_DEAD_STONE = """
+. X O . X
+X X X X X
+O O O O O
+. . . . .
+. . . . .
+"""
+
+
+def test_two_eyed_group_is_pass_alive_and_a_dead_stone_in_its_eye_is_a_prisoner():
+    assert rows(pass_alive(TWO_EYES_WITH_A_DEAD_STONE)) == ["XXXXX", "XXXXX", ".....", ".....", "....."]
+    c = count(TWO_EYES_WITH_A_DEAD_STONE, JAPANESE)
+    assert (c.black_points, c.white_points, c.black_prisoners, c.white_prisoners, c.margin) == (3, 10, 1, 0, -6.0)
+    assert c.owner.reshape(5, 5)[0].tolist() == [1, 0, 1, 1, 0]  # the dead stone's point is black's
+    # Prisoners taken earlier add to the dead stone.
+    assert count(TWO_EYES_WITH_A_DEAD_STONE, JAPANESE, captured=(2, 3)).margin == -6.0 + 3 - 2
+    # Area scoring counts the board as it stands, as before: black 7 stones + (0,0), white 6 stones
+    # + 10; (0,3) reaches both colours.
+    a = count(TWO_EYES_WITH_A_DEAD_STONE, AREA)
+    assert (a.black_points, a.white_points, a.black_prisoners, a.margin) == (8, 16, 0, -8.0)
+    # The self-play kernel (count_row) gives the same territory margin.
+    n = 5
+    state = ascii_board.from_ascii(TWO_EYES_WITH_A_DEAD_STONE, JAPANESE)
+    owner, work = np.zeros(n * n, np.int8), scoring.new_work(n)
+    assert scoring.count_row(state, 0, 1, 1, 0, 0.0, owner, work) == -6.0
+    assert scoring.count_row(state, 0, 0, 0, 0, 0.0, owner, work) == -8.0
+
+
+# White's chain has four one-point eyes; black's three stones (0,1),(1,0),(1,1) have one eye
+# (0,0). Black is not pass-alive (one vital region); its region {(0,0) + the black stones} has one
+# point, (0,0), next to no white stone, so it is white's pass-alive territory and the three black
+# stones are dead. Japanese, by hand: white 4 eyes + 4 points of the dead group = 8, + 3 prisoners
+# = 11; black 0: -11. Area: black 3 stones + (0,0) = 4, white 17 stones + 4 eyes = 21: -17.
+ONE_EYE_INSIDE_A_LIVING_GROUP = """
+. X O . O
+X X O O O
+O O O . O
+O . O O O
+O O O . O
+"""
+
+
+def test_one_eyed_group_is_not_pass_alive_and_dies_inside_the_opponents_pass_alive_area():
+    assert rows(pass_alive(ONE_EYE_INSIDE_A_LIVING_GROUP)) == ["OOOOO"] * 5
+    c = count(ONE_EYE_INSIDE_A_LIVING_GROUP, JAPANESE)
+    assert (c.black_points, c.white_points, c.black_prisoners, c.white_prisoners, c.margin) == (0, 8, 0, 3, -11.0)
+    a = count(ONE_EYE_INSIDE_A_LIVING_GROUP, AREA)
+    assert (a.black_points, a.white_points, a.margin) == (4, 21, -17.0)
+    # Passing the dead stones explicitly gives the same count: they are removed only once.
+    assert count(ONE_EYE_INSIDE_A_LIVING_GROUP, JAPANESE, dead=[(0, 1), (1, 0), (1, 1)]).margin == -11.0
+
+
+# Black's left chain (0,0),(0,1),(1,0),(2,0),(3,0) has one real liberty region, the false eye
+# (0,2) (its diagonal (1,1) is white, so the chain touching it from the left is a different one);
+# the right chain's eye (1,3) is real. The left chain dies (one vital region), the false eye then
+# borders a dead chain, and the right chain is left with one: nothing of black is pass-alive.
+FALSE_EYE = """
+X X . X X O
+X O X . X O
+X O X X X O
+X O O O O O
+O . . . . .
+. . . . . .
+"""
+
+
+def test_false_eye_is_not_pass_alive():
+    assert (pass_alive(FALSE_EYE) != "X").all()
+    # With a real second eye (the cutting stones black), the same shape is pass-alive.
+    real = FALSE_EYE.replace("X O X . X O\nX O X X X O\nX O O O O O", "X X X . X O\nX X X X X O\nX O O O O O")
+    assert rows(pass_alive(real))[:2] == ["XXXXX.", "XXXXX."]  # white's wall is not pass-alive
+
+
+def test_seki_stays_seki_without_pass_alive_area():
+    # Neither side of the seki is pass-alive (the shared liberty is vital to nobody's second eye).
+    grid = pass_alive(SEKI_WITH_EYES)
+    assert (grid[:3, :6] == ".").all()
+    c = count(SEKI_WITH_EYES, JAPANESE)
+    assert c.black_prisoners == c.white_prisoners == 0
+    assert c.owner.reshape(7, 7)[0, 0] == 0 and c.owner.reshape(7, 7)[0, 4] == 0  # the seki eyes: nobody's
+
+
+# Black's chain (row 0, row 1's left, column 0) is pass-alive with the eyes (0,0) and (0,2), but
+# the big region to the lower right has many points next to no black stone: white's stone at
+# (3,3) could live there, so Benson does not make it black's territory and the stone counts as
+# alive, as without the shortcut.
+BIG_REGION = """
+. X . X X X X
+X X X X . . .
+X . . . . . .
+X . . O . . .
+X . . . . . .
+X . . . . . .
+X . . . . . .
+"""
+
+
+def test_big_region_with_an_opponent_stone_is_not_pass_alive_territory():
+    grid = pass_alive(BIG_REGION)
+    assert rows(grid)[0] == "XXXXXXX" and grid[3, 3] == "." and (grid[2:, 1:] == ".").all()
+    c = count(BIG_REGION, JAPANESE)
+    assert c.white_prisoners == 0 and c.black_prisoners == 0
+    assert c.owner.reshape(7, 7)[3, 3] == 0
+    # Without the white stone the region is black's (a one-colour region), pass-alive or not.
+    empty = count(BIG_REGION.replace("O", "."), JAPANESE)
+    assert empty.black_points == 2 + 33 and empty.margin == 35.0  # 49 points - 14 black stones
+
+
+# Black's chain has one eye (0,4) and the region {white (0,0),(0,1), empty (1,0),(0,2)}: every
+# empty point of it is a liberty of the chain, but the white stone (0,0) is not (one point next to
+# no black stone, so the region is small enough to be territory). With multi-stone suicide illegal
+# (Japanese) the region is vital all the same (KataGo), black is pass-alive and the two white
+# stones are dead: black (0,4) + 4 points = 5, + 2 prisoners = 7. With multi-stone suicide legal
+# the region is not vital, black has one vital region and nothing is pass-alive. Area: black 20
+# stones + (0,4) = 21, white 2 stones: 19.
+SUICIDE_SUBTLETY = """
+O O . X .
+. X X X X
+X X X X X
+X X X X X
+X X X X X
+"""
+
+
+def test_multi_stone_suicide_decides_whether_opponent_stones_must_touch_the_chain():
+    assert (pass_alive(SUICIDE_SUBTLETY, suicide_legal=False) == "X").all()
+    assert (pass_alive(SUICIDE_SUBTLETY, suicide_legal=True) == ".").all()
+    c = count(SUICIDE_SUBTLETY, JAPANESE)
+    assert (c.black_points, c.white_points, c.black_prisoners, c.margin) == (5, 0, 2, 7.0)
+    # Territory with multi-stone suicide legal: the white stones stand, their region reaches both
+    # colours (neither can fill it without self-atari), so black's chain is not independent: 0 - 0.
+    legal = Rules(ko="simple", suicide="allowed", scoring="territory", tax="seki", komi=0)
+    c = count(SUICIDE_SUBTLETY, legal)
+    assert (c.black_points, c.white_points, c.black_prisoners, c.margin) == (0, 0, 0, 0.0)
+    a = count(SUICIDE_SUBTLETY, AREA)
+    assert (a.black_points, a.white_points, a.margin) == (21, 2, 19.0)
+
+
+BOARDS = {name: text for name, text in dict(globals()).items() if isinstance(text, str) and name.isupper() and "\n" in text}
+
+
+def tromp_taylor_by_hand(text: str) -> int:
+    """Black's area minus white's, by a plain flood fill over the drawn board (no pass-alive)."""
+    grid = [line.split() for line in text.strip().splitlines()]
+    n = len(grid)
+    margin, seen = 0, set()
+    for r in range(n):
+        for c in range(n):
+            if grid[r][c] in "XO":
+                margin += 1 if grid[r][c] == "X" else -1
+            elif (r, c) not in seen:
+                region, touches, frontier = [], set(), [(r, c)]
+                seen.add((r, c))
+                while frontier:
+                    q = frontier.pop()
+                    region.append(q)
+                    for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                        rr, cc = q[0] + dr, q[1] + dc
+                        if 0 <= rr < n and 0 <= cc < n:
+                            if grid[rr][cc] == ".":
+                                if (rr, cc) not in seen:
+                                    seen.add((rr, cc))
+                                    frontier.append((rr, cc))
+                            else:
+                                touches.add(grid[rr][cc])
+                if touches == {"X"}:
+                    margin += len(region)
+                elif touches == {"O"}:
+                    margin -= len(region)
+    return margin
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_area_scoring_counts_every_board_as_it_stands(name):
+    # Area scoring takes no stone off: the pass-alive shortcut is for territory scoring only.
+    c = count(BOARDS[name], AREA)
+    assert c.margin == tromp_taylor_by_hand(BOARDS[name])
+    assert c.black_prisoners == c.white_prisoners == 0

@@ -93,7 +93,7 @@ def test_driver_final_score_is_the_rules_count_of_hand_set_boards(text, rules, c
     np.testing.assert_array_equal(record.final_ownership, own)
     # count_row (the driver's and the search's kernel) equals the Python count on its own too.
     work, owner = scoring.new_work(n), np.zeros(n * n, np.int8)
-    assert scoring.count_row(state, 0, int(rules.scoring), int(rules.tax), 0.0, owner, work) == margin
+    assert scoring.count_row(state, 0, int(rules.scoring), int(rules.tax), int(rules.suicide), 0.0, owner, work) == margin
     np.testing.assert_array_equal(owner, expected.owner)
 
 

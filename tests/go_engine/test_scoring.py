@@ -447,3 +447,39 @@ def test_area_scoring_counts_every_board_as_it_stands(name):
     c = count(BOARDS[name], AREA)
     assert c.margin == tromp_taylor_by_hand(BOARDS[name])
     assert c.black_prisoners == c.white_prisoners == 0
+
+
+@pytest.mark.parametrize("preset_name,suicide_legal", [("japanese", False), ("tromp-taylor", True)])
+def test_pass_alive_stones_survive_any_opponent_moves_while_their_owner_passes(preset_name, suicide_legal):
+    # Benson's claim, played out: from random positions (finished random games, which have many
+    # two-eyed groups, and games cut at 60 moves), the opponent plays random legal moves while the
+    # pass-alive colour only passes; none of its pass-alive stones is ever taken.
+    rules = preset(preset_name)
+    n = 7
+    rng = np.random.default_rng(5)
+    positions = []
+    for seed, cap in ((1, None), (2, 60)):
+        state = B.state_for(rules, 8, n)
+        B.play_random_games(state, rules, seed=seed, max_moves=cap)
+        positions += [ascii_board.to_ascii(state, b) for b in range(8)]
+    points = coords.action_points(n)
+    checked = 0
+    for text in positions:
+        for pla in (B.BLACK, B.WHITE):
+            probe = ascii_board.from_ascii(text, rules, to_play=3 - pla)
+            area = np.zeros(probe.board.shape[1], np.int8)
+            scoring.pass_alive_area(probe.board[0], n + 2, suicide_legal, area)
+            alive = points[(area[points] == pla) & (probe.board[0, points] == pla)]
+            if not len(alive):
+                continue
+            checked += len(alive)
+            for _ in range(60):
+                legal = B.legal_mask(probe, rules)[0, : n * n]
+                if not legal.any() or probe.done[0]:
+                    break
+                assert B.play(probe, [int(rng.choice(np.flatnonzero(legal)))], rules)[0]
+                assert (probe.board[0, alive] == pla).all(), text
+                if probe.done[0]:
+                    break
+                assert B.play(probe, [n * n], rules)[0]  # the owner passes
+    assert checked > 100  # enough pass-alive stones were put to the test

@@ -686,13 +686,6 @@ def setup_stones(state: BoardState, row: int, actions, colors, to_play: int, rul
 # ---- scoring -------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def area_row(s: BoardState, b: int, owner: np.ndarray) -> None:
-    """Tromp-Taylor area: ``owner`` ([n*n] int8) = +1 black, -1 white, 0 neither (dame/seki)."""
-    n = int(np.sqrt(s.board.shape[1]) + 0.5) - 2
-    scoring.count_row(s, b, 0, 0, 0, 0.0, owner, scoring.new_work(n))
-
-
 @row_kernel
 def _score_row(s: BoardState, b: int, owner: np.ndarray, work: np.ndarray, score: np.ndarray) -> None:
     score[b] = scoring.count_row(s, b, 0, 0, 0, 0.0, owner, work)  # area, no tax, no bonus

@@ -214,7 +214,7 @@ p = 2 * 7 + 2
 B.move_status_row(s, 0, p, 0, 0); B.legal_row(s, 0, 0, 0, np.zeros(26, np.bool_))
 B.play_action_row(s, 0, 3, 0, 0, 100); B.play_row_assume_legal(s, 0, p, 0, 100)
 B.place_stone_row(s, 1, 7 + 1, 1); B.setup_stones_row(s, 1, np.array([24]), np.array([2]), 1, 0)
-B.area_row(s, 0, np.zeros(25, np.int8)); B.is_own_eye_row(s, 0, 8, 1)
+B.is_own_eye_row(s, 0, 8, 1)
 F.encode_row(s, 0, 0, 0, 0, 0, np.zeros((F.num_planes(8), 5, 5), np.float32))
 B.random_game_row(s, 1, np.uint64(5), 0, 0, 100, True, 16); B.play_random_games(s, rules, seed=1)
 elapsed = time.perf_counter() - t0

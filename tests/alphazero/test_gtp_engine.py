@@ -279,6 +279,7 @@ def test_time_management_never_loses_on_time():
     assert think_time(clock, 10, 81) is None
 
 
+@pytest.mark.serial  # wall-clock: another test's load would eat the 2 s period
 def test_genmove_respects_time_left_in_byoyomi():
     engine = make_engine(size=9, visits=100000)
     import time

@@ -21,6 +21,7 @@ from alphazero.config.run import load_config
 from alphazero.game_record import GameRecord
 from alphazero.train.metrics import read_metrics
 from alphazero.train.run_dir import RunDir
+from tests.e2e.matches import match_score
 
 TRAIN = [sys.executable, "-m", "alphazero.cli", "train"]
 
@@ -78,15 +79,7 @@ def test_tiny_run_learns_and_writes_checkpoints_shards_metrics(tiny_run, tmp_pat
     # It learned: the newest network beats generation 0 with the same search budget (a seeded
     # match with colours alternating). Generation 30 scored 19/20 in each of three runs; at
     # generation 12 the score ranged from 14/20 to 18/20, too close to a threshold to test.
-    out = tmp_path / "match"
-    proc = subprocess.run([sys.executable, "-m", "alphazero.cli", "arena", f"mcts:{run.model_dir(30)}@16",
-                           f"mcts:{run.model_dir(0)}@16", "--games", "20", "--size", "5", "--komi", "0.5",
-                           "--rules", "tromp-taylor", "--opening-moves", "2", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert len(results) == 20
-    score = sum(r["score_a"] for r in results)
+    score = match_score(run.model_dir(30), run.model_dir(0), "tromp-taylor", tmp_path / "match")
     assert score >= 16, f"generation 30 scored only {score}/20 against generation 0"
 
 

@@ -83,6 +83,7 @@ def wait_for_nodes(address: str, count: int, env: dict, nodes: list[RayNode], ti
     raise AssertionError(f"the cluster at {address} did not reach {count} nodes")
 
 
+@pytest.mark.serial  # two Ray nodes of 2 CPUs each: with another test beside it, a 2-generation run can end before a game's statistics are logged
 def test_train_on_a_cluster_started_with_ray_start(tmp_path):
     # A short temp dir: Ray's socket paths must fit in 107 bytes.
     temp_dir = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
@@ -105,7 +106,8 @@ def test_train_on_a_cluster_started_with_ray_start(tmp_path):
         proc = subprocess.run(
             [sys.executable, "-m", "alphazero.cli", "train", "--address", address, "--preset", "tiny-cpu",
              "--run-dir", str(root), "--wandb", "off", "--quiet", "--max-generations", "2",
-             "loop.selfplay_actors=2", "loop.actor_resource=selfplay", "loop.learner_resource=learner_node"],
+             "loop.selfplay_actors=2", "loop.actor_resource=selfplay", "loop.learner_resource=learner_node",
+                 "loop.display_interval_s=0.5"],  # self-play statistics are logged once per display interval
             capture_output=True, text=True, timeout=900, env=env)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     finally:

@@ -13,6 +13,7 @@ import pytest
 from alphazero.checkpoint import read_meta
 from alphazero.game_record import GameRecord
 from alphazero.train.run_dir import RunDir
+from tests.e2e.matches import match_score
 from go_engine import board as B
 from go_engine import features as F
 from go_engine import scoring, sgf
@@ -62,14 +63,8 @@ def test_japanese_run_learns_and_its_results_are_territory_counts(tmp_path):
         assert f"RU[{sgf.rules_to_ru(JAPANESE)}]" in path.read_text(), path
 
     # It learned: the last generation against generation 0 under the same rules, the same search.
-    out = tmp_path / "match"
-    proc = subprocess.run([sys.executable, "-m", "alphazero.cli", "arena", f"mcts:{run.model_dir(GENERATIONS)}@16",
-                           f"mcts:{run.model_dir(0)}@16", "--games", "20", "--size", "5", "--komi", "0.5",
-                           "--rules", "japanese", "--opening-moves", "2", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert len(results) == 20
-    score = sum(r["score_a"] for r in results)
+    score = match_score(run.model_dir(GENERATIONS), run.model_dir(0), "japanese", tmp_path / "match")
     print(f"generation {GENERATIONS} vs generation 0 under Japanese rules: {score}/20")
-    assert score >= 15, f"generation {GENERATIONS} scored only {score}/20 against generation 0"
+    # Measured 16/20 and 17/20 (the tromp-taylor run at generation 12 ranged 14-18); an even pair
+    # scores >= 14 with probability 0.06.
+    assert score >= 14, f"generation {GENERATIONS} scored only {score}/20 against generation 0"

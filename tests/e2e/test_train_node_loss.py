@@ -41,6 +41,7 @@ def add_node_patiently(cluster, **node_args):
     return node
 
 
+@pytest.mark.serial  # a Ray cluster of its own, waiting on a replacement actor's first game
 def test_node_with_a_pinned_selfplay_actor_removed_mid_run(tmp_path):
     import ray
     from ray.cluster_utils import Cluster

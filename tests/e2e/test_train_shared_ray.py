@@ -123,8 +123,11 @@ def test_gpu_preset_layout_on_declared_gpus(cluster, tmp_path, preset, overrides
 BAND = 0.25
 TINY = ["selfplay.resign_enabled=false", "loop.display_interval_s=0.5"]
 DIRECTIONS = {
-    # 32 simulations per move make self-play slow; the tiny learner could train far more.
-    "learner-too-fast": TINY + ["search.simulations=32", "loop.samples_per_position=2.0"],
+    # 32 simulations per move make self-play slow; the tiny learner could train far more. Positions
+    # arrive a task at a time (up to ~300 when 8 games end together, 600 samples owed at once): a
+    # generation of 1024 samples keeps such a burst within the band from the third generation on.
+    "learner-too-fast": TINY + ["search.simulations=32", "loop.samples_per_position=2.0",
+                                "loop.train_steps_per_generation=32"],
     # A reuse of 16 samples per position and no slack: self-play must wait for the learner. Positions
     # arrive a task at a time (at most 4 games x 20 moves = 80, i.e. 1280 samples owed at once):
     # a generation of 2048 samples keeps that within the band from the third generation on.
@@ -135,6 +138,7 @@ DIRECTIONS = {
 }
 
 
+@pytest.mark.serial  # the band holds while the run has the machine: another test's load starves one side
 @pytest.mark.parametrize("direction", list(DIRECTIONS))
 def test_realised_ratio_tracks_the_target(cluster, tmp_path, direction):
     config = load_config("tiny-cpu", overrides=DIRECTIONS[direction])
@@ -151,7 +155,9 @@ def test_realised_ratio_tracks_the_target(cluster, tmp_path, direction):
     last = generations[-1]
     # The throttle really engaged on the fast side.
     if direction == "learner-too-fast":
-        assert last["learner_idle_s"] > 0.0 and last["selfplay_parked_s"] == 0.0, last
+        # Positions arrive a task at a time, so self-play may park for a moment when a burst lands
+        # just after a generation; the waiting is the learner's.
+        assert last["learner_idle_s"] > 0.0 and last["selfplay_parked_s"] < 0.1 * last["learner_idle_s"], last
     else:
         assert last["selfplay_parked_s"] > 0.0, last
 
@@ -164,6 +170,7 @@ GATED = ["arena.every_generations=1", "arena.gating=true", "arena.gating_method=
          "selfplay.resign_enabled=false"]
 
 
+@pytest.mark.serial  # a tiny game must finish within a session's few generations
 def test_gating_survives_a_resume(cluster, tmp_path):
     root = tmp_path / "run"
     run = RunDir(root)
@@ -198,7 +205,8 @@ def test_gating_survives_a_resume(cluster, tmp_path):
     assert after["decisions"][str(newest)] == "reject" and after["pending"] == {}
     allowed = {published} | {int(g) for g, d in after["decisions"].items() if d == "accept" and int(g) > newest}
     versions = record_versions(run, new_ids)
-    assert published in versions and versions <= allowed, (versions, after)
+    # The rejected newest never plays; the published one (or a later accepted one) does.
+    assert versions and versions <= allowed and newest not in versions, (versions, after)
 
 
 # ---- actors killed mid-run: a self-play actor, the learner, the replay actor ----------------------

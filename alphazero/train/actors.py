@@ -167,8 +167,8 @@ class LearnerActor:
             model = PolicyValueNet(config.network, self.in_planes)
         self.learner = Learner(model, config.trainer, device)
         self.rng = np.random.default_rng(seed)
-        self.sizes_trained: set[int] = set()  # board sizes of this session's batches (and the parent's)
         self.generation = self._restore()
+        self.sizes_trained: set[int] = self._parent_sizes()  # board sizes the weights have seen batches of
 
     # ---- state on disk ------------------------------------------------------------------------
     def _restore(self) -> int:
@@ -252,17 +252,22 @@ class LearnerActor:
         self.generation = generation
         return {k: v.numpy() for k, v in weights.items()}
 
+    def _parent_sizes(self) -> set[int]:
+        """The board sizes the restored checkpoint names (a resumed curriculum run keeps its earlier
+        stages' sizes); read once, at start: later parents are this learner's own."""
+        if self.generation < 0:
+            return set()
+        try:
+            return set(read_meta(self.run.model_dir(self.generation)).board_sizes)
+        except (CheckpointError, OSError) as e:  # a parent that no longer reads only loses its sizes
+            log.warning("parent checkpoint %d unreadable for its board sizes: %s", self.generation, e)
+            return set()
+
     def _board_sizes(self) -> tuple[int, ...]:
-        """Board sides the published weights were trained on: this session's batches' and the
-        parent checkpoint's (a resumed curriculum run keeps its earlier stages' sizes); generation
-        0, untrained, names the size self-play starts on (the run's without a curriculum)."""
-        sizes = set(self.sizes_trained)
-        if self.generation >= 0:
-            try:
-                sizes |= set(read_meta(self.run.model_dir(self.generation)).board_sizes)
-            except (CheckpointError, OSError) as e:  # a parent that no longer reads only loses its sizes
-                log.warning("parent checkpoint %d unreadable for its board sizes: %s", self.generation, e)
-        return tuple(sorted(sizes)) or (self.config.stage_rules(0)[0],)  # untrained: the first size it plays
+        """Board sides the published weights were trained on (the parent's and this session's
+        batches'); generation 0, untrained, names the size self-play starts on (the run's without
+        a curriculum)."""
+        return tuple(sorted(self.sizes_trained)) or (self.config.stage_rules(0)[0],)
 
     def current_weights(self) -> dict:
         return {k: v.numpy() for k, v in self.learner.publish_state_dict().items()}

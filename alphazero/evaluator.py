@@ -33,10 +33,26 @@ BACKENDS = ("torch", "onnxruntime")
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def runnable_precision(precision: Precision, device: str | torch.device) -> Precision:
-    """``precision`` where it runs on ``device``: float16 kernels are CUDA's, so a CPU given
-    float16 uses float32 (bfloat16 runs on CPUs too)."""
-    return "float32" if precision == "float16" and torch.device(device).type != "cuda" else precision
+def runnable_settings(device: str | torch.device, precision: Precision, backend: Backend, compile: bool) -> tuple[Precision, Backend, bool]:
+    """(precision, backend, compile) as they can run on ``device``, for an actor whose device is
+    decided by placement, not by the user: float16 kernels are CUDA's, so a CPU given float16 uses
+    float32 (bfloat16 runs on CPUs too); onnxruntime is the CPU build here, so a CUDA device uses
+    torch; onnxruntime computes in float32, uncompiled."""
+    cuda = torch.device(device).type == "cuda"
+    if backend == "onnxruntime" and cuda:
+        backend = "torch"
+    if backend == "onnxruntime":
+        return "float32", backend, False
+    return ("float32" if precision == "float16" and not cuda else precision), backend, compile
+
+
+def inference_evaluator(model: PolicyValueNet, device: str | torch.device, precision: Precision, backend: Backend,
+                        compile: bool, threads: int | None = None, max_batch: int = 1024) -> "NetworkEvaluator":
+    """A ``NetworkEvaluator`` for the configured inference settings on ``device``, each setting
+    replaced by its runnable fallback (``runnable_settings``) rather than refused."""
+    precision, backend, compile = runnable_settings(device, precision, backend, compile)
+    return NetworkEvaluator(model, device=device, precision=precision, compile=compile, max_batch=max_batch,
+                            backend=backend, threads=threads)
 
 
 class NetworkEvaluator:
@@ -100,6 +116,11 @@ class NetworkEvaluator:
             self.model.load_state_dict(state_dict, strict=True)
         if self.backend == "onnxruntime":
             self.forward.reload(self.model)
+
+    def set_weights(self, version: int, weights: dict[str, np.ndarray]) -> None:
+        """Load a published version's weights (numpy arrays, as the driver sends them);
+        ``version`` is the caller's bookkeeping (a remote evaluator's twin method needs it)."""
+        self.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
 
     def __call__(self, planes: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         if planes.ndim != 4 or planes.shape[1] != self.in_planes or planes.shape[2] != planes.shape[3]:

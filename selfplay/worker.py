@@ -6,16 +6,14 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
-import torch
 
-from alphazero.config.run import RunConfig
+from alphazero.config.search import SearchConfig, SelfPlayConfig
 from alphazero.eval_cache import CachedEvaluator
-from alphazero.evaluator import NetworkEvaluator, runnable_precision
 from alphazero.game_record import GameRecord
-from alphazero.model import PolicyValueNet
-from go_engine import features as F
+from go_engine.rules import Rules
 from selfplay.game_driver import SelfPlayDriver
 
 
@@ -36,51 +34,41 @@ class SearchStats:
 
 
 class SelfPlayWorker:
-    """Plays ``config.selfplay.games_in_parallel`` games at once with the newest weights it was given.
+    """Plays ``selfplay.games_in_parallel`` games at once with the newest weights it was given.
 
-    ``remote``: an evaluator that runs elsewhere (a shared inference server's client) used instead
-    of a network of the worker's own; it takes each new version through ``set_weights(version,
-    weights)``, where the worker's own network would load them."""
+    ``network``: the evaluator the search calls (the worker's own ``NetworkEvaluator``, or a shared
+    inference server's client); it takes each new version through ``set_weights(version, weights)``.
+    ``stages``: (board size, rules) of each curriculum stage, one entry without a curriculum;
+    ``stage_ids`` puts the stage in the game ids. The games are seeded by (``seed``, ``index``, a
+    fresh incarnation id)."""
 
-    def __init__(self, config: RunConfig, index: int, device: str = "cpu", threads: int = 1, remote=None) -> None:
-        torch.set_num_threads(max(1, threads))
-        self.config = config
+    def __init__(self, network, search: SearchConfig, selfplay: SelfPlayConfig, history: int,
+                 stages: Sequence[tuple[int, Rules]], index: int, seed: int, stage_ids: bool = False) -> None:
+        if not stages:
+            raise ValueError("a self-play worker needs at least one (board size, rules) stage")
+        self.network = network
+        self.search, self.selfplay, self.history = search, selfplay, history
+        self.stages, self.stage_ids = tuple(stages), stage_ids
         self.index = index
-        self.device = device
-        self.remote = remote
-        if remote is None:
-            model = PolicyValueNet(config.network, F.num_planes(config.history))
-            precision = runnable_precision(config.loop.inference_precision, device)
-            backend = config.loop.inference_backend
-            if str(device).startswith("cuda"):
-                backend = "torch"  # onnxruntime here is the CPU build
-            elif backend == "onnxruntime":
-                precision = "float32"
-            self.network = NetworkEvaluator(model, device=device, precision=precision, compile=config.loop.inference_compile,
-                                            backend=backend, threads=threads)
-        else:
-            self.network = remote
-        size = config.selfplay.eval_cache_size
-        # The search calls the cache, the cache the network; new weights clear it (load_state_dict).
-        self.evaluator = CachedEvaluator(self.network, size) if size > 0 else self.network
+        size = selfplay.eval_cache_size
+        # The search calls the cache, the cache the network; new weights clear it.
+        self.evaluator = CachedEvaluator(network, size) if size > 0 else network
         self.version = -1
         # A fresh random id per incarnation: a restarted actor never reuses the game ids, nor replays
-        # the games, of the one that died. Its games are seeded by (loop.seed, index, incarnation),
-        # and the incarnation is in every game id (w<index>-<incarnation>-...): they can be replayed.
+        # the games, of the one that died. Its games are seeded by (seed, index, incarnation), and
+        # the incarnation is in every game id (w<index>-<incarnation>-...): they can be replayed.
         incarnation = uuid.uuid4().hex[:10]
         self.incarnation = incarnation
-        seed = np.random.SeedSequence([config.loop.seed, index, int(incarnation, 16)])
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(np.random.SeedSequence([seed, index, int(incarnation, 16)]))
         self.stage = -1
         self.driver = self._driver(0)
 
     def _driver(self, stage: int) -> SelfPlayDriver:
-        """The game driver of curriculum stage ``stage`` (its board size and komi); with a
-        curriculum its game ids name the stage (w<index>-<incarnation>-s<stage>-<game>)."""
-        config = self.config
-        board_size, rules = config.stage_rules(stage)
-        prefix = f"w{self.index}-{self.incarnation}" + (f"-s{stage}" if config.curriculum.enabled else "")
-        driver = SelfPlayDriver(config.search, config.selfplay, rules, board_size, self.evaluator, config.history,
+        """The game driver of curriculum stage ``stage`` (its board size and komi); with
+        ``stage_ids`` its game ids name the stage (w<index>-<incarnation>-s<stage>-<game>)."""
+        board_size, rules = self.stages[stage]
+        prefix = f"w{self.index}-{self.incarnation}" + (f"-s{stage}" if self.stage_ids else "")
+        driver = SelfPlayDriver(self.search, self.selfplay, rules, board_size, self.evaluator, self.history,
                                 self.rng, model_version=max(self.version, 0), game_id_prefix=prefix)
         self.stage = stage
         return driver
@@ -94,12 +82,9 @@ class SelfPlayWorker:
     def set_weights(self, version: int, weights: dict[str, np.ndarray]) -> None:
         if version == self.version:
             return
-        if self.remote is not None:
-            self.remote.set_weights(version, weights)
-            if isinstance(self.evaluator, CachedEvaluator):
-                self.evaluator.clear()  # cached outputs are the old weights'
-        else:
-            self.evaluator.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+        self.network.set_weights(version, weights)
+        if isinstance(self.evaluator, CachedEvaluator):
+            self.evaluator.clear()  # cached outputs are the old weights'
         self.driver.set_evaluator(self.evaluator, version)
         self.version = version
 

@@ -49,21 +49,38 @@ def placement(device: str | None = None) -> dict:
             "placement_group": group, "resources": context.get_assigned_resources(), "device": device}
 
 
+def self_play_worker(config: RunConfig, index: int, device: str = "cpu", threads: int = 1, remote=None):
+    """The ``SelfPlayWorker`` of self-play actor ``index`` of a run: its own network on ``device``
+    (the run's inference settings, each replaced by its runnable fallback there) or ``remote`` (a
+    shared inference server's client), the run's search, self-play and curriculum stages."""
+    from alphazero.evaluator import inference_evaluator
+    from selfplay.worker import SelfPlayWorker
+
+    torch.set_num_threads(max(1, threads))
+    network = remote
+    if network is None:
+        loop = config.loop
+        model = PolicyValueNet(config.network, F.num_planes(config.history))
+        network = inference_evaluator(model, device, loop.inference_precision, loop.inference_backend,
+                                      loop.inference_compile, threads=threads)
+    stages = [config.stage_rules(k) for k in range(max(1, len(config.curriculum.stages)))]
+    return SelfPlayWorker(network, config.search, config.selfplay, config.history, stages, index,
+                          config.loop.seed, stage_ids=config.curriculum.enabled)
+
+
 @ray.remote(max_restarts=-1, max_task_retries=-1)
 class SelfPlayActor:
     """Runs a ``SelfPlayWorker`` and hands its finished games to the replay actor itself, so the
     driver only sees small summaries."""
 
     def __init__(self, config: RunConfig, index: int, replay, device: str, threads: int, server=None) -> None:
-        from selfplay.worker import SelfPlayWorker
-
         compiled.set_num_threads(threads)
         remote = None
         if server is not None:  # shared inference: leaves go to this inference server
             from alphazero.train.inference import RemoteEvaluator
 
             remote = RemoteEvaluator(server, "inference-server")
-        self.worker = SelfPlayWorker(config, index, device=device, threads=threads, remote=remote)
+        self.worker = self_play_worker(config, index, device, threads, remote)
         self.replay = replay
 
     def placement(self) -> dict:

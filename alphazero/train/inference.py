@@ -20,7 +20,7 @@ import ray
 import torch
 
 from alphazero.config.run import LoopConfig, RunConfig
-from alphazero.evaluator import NetworkEvaluator, runnable_precision
+from alphazero.evaluator import inference_evaluator
 from alphazero.evaluator_batching import BatchingQueue
 from alphazero.model import PolicyValueNet
 from go_engine import features as F
@@ -42,9 +42,8 @@ class InferenceServer:
         torch.set_num_threads(max(1, threads))
         loop = config.loop
         model = PolicyValueNet(config.network, F.num_planes(config.history))
-        precision = runnable_precision(loop.inference_precision, device)
-        self.network = NetworkEvaluator(model, device=device, precision=precision, compile=loop.inference_compile,
-                                        max_batch=loop.inference_batch)
+        self.network = inference_evaluator(model, device, loop.inference_precision, loop.inference_backend,
+                                           loop.inference_compile, threads=threads, max_batch=loop.inference_batch)
         self.queue = BatchingQueue(self.network, loop.inference_batch, loop.inference_wait_ms / 1000.0, clients)
         self.index = index
         self.version = -1

@@ -36,11 +36,11 @@ class BenchSelfPlay:
     def __init__(self, config, index: int, threads: int, server, device: str) -> None:
         from go_engine import compiled
         from alphazero.train.inference import RemoteEvaluator
-        from selfplay.worker import SelfPlayWorker
+        from alphazero.train.actors import self_play_worker
 
         compiled.set_num_threads(threads)
         remote = RemoteEvaluator(server, "inference-server") if server is not None else None
-        self.worker = SelfPlayWorker(config, index, device=device, threads=threads, remote=remote)
+        self.worker = self_play_worker(config, index, device, threads, remote)
         self.finished_positions = 0
 
     def run(self, version: int, weights: dict, steps: int) -> dict:

@@ -34,7 +34,7 @@ from go_engine.rules import Rules, preset
 from selfplay.evaluators import LinearEvaluator
 from selfplay.game_driver import SelfPlayDriver
 from selfplay.mcts import BatchedMCTS
-from selfplay.worker import SelfPlayWorker
+from alphazero.train.actors import self_play_worker
 
 torch.set_num_threads(1)
 
@@ -326,7 +326,7 @@ def test_config_field_and_worker_stats():
     with pytest.raises(ConfigError, match="eval_cache_size"):
         SelfPlayConfig(eval_cache_size=-1)
     config = PRESETS["tiny-cpu"].with_overrides(["selfplay.eval_cache_size=5000"])
-    worker = SelfPlayWorker(config, 0)
+    worker = self_play_worker(config, 0)
     weights = {k: v.numpy() for k, v in network(config.history).state_dict().items()}
     _, stats = worker.run(1, weights, steps=40)
     assert stats.eval_cache_lookups == stats.evaluations > 0
@@ -340,7 +340,7 @@ def test_config_field_and_worker_stats():
                               no_resign_checked=0, resign_false_positives=0, black_wins=0, record_versions=(),
                               added=0, added_positions=0, buffer_games=0, buffer_positions=0), 1)
     assert window.summary()["eval_cache_hit_rate"] == stats.eval_cache_hits / stats.eval_cache_lookups
-    plain = SelfPlayWorker(PRESETS["tiny-cpu"], 0)
+    plain = self_play_worker(PRESETS["tiny-cpu"], 0)
     _, stats = plain.run(1, weights, steps=5)
     assert stats.eval_cache_lookups == 0 and stats.network_evaluations == stats.evaluations
     assert Window().summary()["eval_cache_hit_rate"] is None

@@ -13,14 +13,14 @@ from alphazero.config.network import network_preset
 from alphazero.config.run import load_config
 from alphazero.model import PolicyValueNet
 from go_engine import features
-from selfplay.worker import SelfPlayWorker
+from alphazero.train.actors import self_play_worker
 
 
 @pytest.mark.parametrize("precision, expected", [("bfloat16", torch.bfloat16), ("float16", torch.float32),
                                                  ("float32", torch.float32)])
 def test_selfplay_worker_takes_precision_and_compile_from_the_config(precision, expected):
     config = load_config("tiny-cpu", overrides=[f"loop.inference_precision={precision}", "loop.inference_compile=true"])
-    worker = SelfPlayWorker(config, 0, device="cpu")
+    worker = self_play_worker(config, 0, device="cpu")
     assert worker.evaluator.dtype == expected  # float16 needs CUDA: a CPU actor falls back to float32
     assert worker.evaluator.compiled
 
@@ -28,7 +28,7 @@ def test_selfplay_worker_takes_precision_and_compile_from_the_config(precision, 
 def test_selfplay_in_bfloat16_on_the_cpu_plays_games():
     config = load_config("tiny-cpu", overrides=["loop.inference_precision=bfloat16", "selfplay.games_in_parallel=2",
                                                 "selfplay.max_game_moves=6", "search.simulations=4", "search.gumbel_considered=2"])
-    worker = SelfPlayWorker(config, 0, device="cpu")
+    worker = self_play_worker(config, 0, device="cpu")
     weights = {k: v.numpy() for k, v in PolicyValueNet(config.network, features.num_planes(config.history)).state_dict().items()}
     records, stats = worker.run(0, weights, 40)
     assert records and stats.evaluations > 0
@@ -50,3 +50,22 @@ def test_gtp_plays_with_a_compiled_bfloat16_network_on_the_cpu(tmp_path):
     assert len(replies) == 5, proc.stdout
     moves = [r[1:].strip() for r in replies[2:4]]
     assert all(m == "pass" or (m[0] in "ABCDE" and m[1:] in "12345") for m in moves), moves
+
+
+@pytest.mark.parametrize("device, asked, runs", [
+    ("cpu", ("float16", "torch", True), ("float32", "torch", True)),  # float16 kernels are CUDA's
+    ("cpu", ("bfloat16", "torch", False), ("bfloat16", "torch", False)),
+    ("cpu", ("bfloat16", "onnxruntime", False), ("float32", "onnxruntime", False)),  # onnxruntime: float32
+    ("cuda", ("float16", "onnxruntime", False), ("float16", "torch", False)),  # the CPU build: torch on CUDA
+    ("cuda", ("bfloat16", "torch", True), ("bfloat16", "torch", True)),
+])
+def test_inference_settings_fall_back_to_what_runs_on_the_device(device, asked, runs):
+    from alphazero.evaluator import runnable_settings
+
+    assert runnable_settings(device, *asked) == runs
+
+
+def test_selfplay_worker_uses_the_configured_backend_with_its_fallback():
+    config = load_config("tiny-cpu", overrides=["loop.inference_backend=onnxruntime", "loop.inference_precision=bfloat16"])
+    worker = self_play_worker(config, 0, device="cpu")
+    assert worker.network.backend == "onnxruntime" and worker.network.dtype == torch.float32

@@ -12,7 +12,7 @@ from alphazero.config.run import load_config
 from alphazero.evaluator import NetworkEvaluator
 from alphazero.model import PolicyValueNet
 from go_engine import features
-from selfplay.worker import SelfPlayWorker
+from alphazero.train.actors import self_play_worker
 
 pytest.importorskip("onnxruntime")
 
@@ -87,7 +87,7 @@ def test_onnxruntime_refuses_what_it_cannot_run():
 def test_selfplay_with_onnxruntime_plays_games():
     config = load_config("tiny-cpu", overrides=["loop.inference_backend=onnxruntime", "selfplay.games_in_parallel=2",
                                                 "selfplay.max_game_moves=6", "search.simulations=4", "search.gumbel_considered=2"])
-    worker = SelfPlayWorker(config, 0, device="cpu")
+    worker = self_play_worker(config, 0, device="cpu")
     assert worker.network.backend == "onnxruntime"
     weights = {k: v.numpy() for k, v in PolicyValueNet(config.network, features.num_planes(config.history)).state_dict().items()}
     records, stats = worker.run(0, weights, 40)

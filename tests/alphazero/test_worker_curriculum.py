@@ -7,7 +7,7 @@ import pytest
 from alphazero.config.run import PRESETS
 from alphazero.model import PolicyValueNet
 from go_engine import features
-from selfplay.worker import SelfPlayWorker
+from alphazero.train.actors import self_play_worker
 
 STAGES = "curriculum.stages=[{board_size=4,komi=1.5,until_generation=1},{board_size=5}]"
 
@@ -16,7 +16,7 @@ STAGES = "curriculum.stages=[{board_size=4,komi=1.5,until_generation=1},{board_s
 def test_worker_plays_each_stage_on_its_own_size(backend):
     config = PRESETS["tiny-cpu"].with_overrides([STAGES, f"loop.inference_backend={backend}", "selfplay.max_game_moves=10",
                                                    "selfplay.games_in_parallel=4"])
-    worker = SelfPlayWorker(config, 0, device="cpu")
+    worker = self_play_worker(config, 0, device="cpu")
     weights = {k: v.numpy() for k, v in PolicyValueNet(config.network, features.num_planes(config.history)).state_dict().items()}
     first, _ = worker.run(0, weights, 300, stage=0)
     assert first and all(r.board_size == 4 and r.komi == 1.5 and "-s0-" in r.game_id for r in first)

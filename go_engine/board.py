@@ -79,7 +79,7 @@ class BoardState(NamedTuple):
     pos_hash: np.ndarray  # [B] uint64     Zobrist hash of the stones (plus BASE_KEY)
     seen: np.ndarray  # [B, S] uint64      open-addressed set of superko keys; 0 = empty slot
     history: np.ndarray  # [B, K, P] int8  last K boards, ring indexed by num_moves % K (features)
-    komi: np.ndarray  # [B] float32
+    komi: np.ndarray  # [B] float32      white's komi, plus the handicap bonus in a handicap game (``rules.white_komi``)
     done: np.ndarray  # [B] bool           two passes, resignation or the move cap
     resigned: np.ndarray  # [B] int8       colour that resigned, or EMPTY
     last_move: np.ndarray  # [B] int16     last action played, or -1 at the start

@@ -17,7 +17,8 @@ each ``[n, n]``, row 0 at the top. Version 2 (``FEATURE_VERSION``, ``C = 2k + 13
 ``2k+9``              1 everywhere under territory scoring (``rules.ScoringRule.TERRITORY``)
 ``2k+10``             1 everywhere under a tax (seki or all: eyes of groups in seki count for nobody)
 ``2k+11``             1 everywhere under tax ``all`` (2 points charged per independently alive group)
-``2k+12``             komi from the side to move's view / 15 (the only non-binary plane; last)
+``2k+12``             white's komi and handicap bonus from the side to move's view / 15 (the only
+                      non-binary plane; last)
 ====================  ==========================================================================
 
 Version 1 (``C = 2k + 10``, the networks trained before rules became inputs) is the same without
@@ -26,8 +27,12 @@ products refuse to play territory rules with it unless told to substitute. The t
 counts differ in parity (even for 1, odd for 2), so a ``[C, n, n]`` buffer says which layout it
 holds (``feature_layout``) and the compiled encoder writes whichever it is given.
 
-White's handicap bonus is not an input: self-play has no handicap games, and where a game has one
-the bonus moves the final count exactly as komi does.
+The komi plane is KataGo's self komi: the komi plus white's handicap bonus (0, N or N-1 points
+for N handicap stones, as the rules' count applies it: ``rules.white_komi``), which is what
+``BoardState.komi`` holds (``history.BoardHistory`` sets it from the game's setup stones, so GTP,
+analysis and the arena all encode it; ``sgf.replay`` too). The bonus moves the final count exactly
+as komi does, so one plane carries both, in either version. A game without handicap stones (all
+of self-play), or rules without a bonus, encodes exactly as before.
 
 The legal-move mask is ``board.legal_mask``. Records store planes packed (``pack_planes``): the
 binary planes bit-packed, the komi plane as one scalar per position.
@@ -121,7 +126,7 @@ def encode_legal_row_newest(s: B.BoardState, b: int, ko_rule: int, suicide_rule:
     territory = 1.0 if scoring_rule == 1 else 0.0
     taxed = 1.0 if tax_rule != 0 else 0.0
     all_tax = 1.0 if tax_rule == 2 else 0.0
-    komi = s.komi[b] / KOMI_SCALE
+    komi = s.komi[b] / KOMI_SCALE  # white's komi + handicap bonus; negated for black
     if me == B.BLACK:
         komi = -komi
     for r in range(n):

@@ -21,7 +21,7 @@ import numpy as np
 
 from go_engine import board as B
 from go_engine import coords
-from go_engine.rules import Rules
+from go_engine.rules import Rules, handicap_stones, white_komi
 
 # Why a move is illegal, by ``board.move_status_row``'s status.
 _STATUS_REASONS = {
@@ -45,8 +45,17 @@ def give_turn(state: B.BoardState, colour: int) -> None:
 Move = tuple[int, int]  # (colour, action); pass = n*n
 
 
+def setup_handicap(setup: Iterable[Move]) -> int:
+    """Black's handicap stones of ``setup``: its size when it is black stones only, else 0."""
+    colours = [c for c, _ in setup]
+    return handicap_stones(colours.count(B.BLACK), len(colours) - colours.count(B.BLACK))
+
+
 class BoardHistory:
-    """Position = setup stones + moves; ``state`` is a batch of one kept in step with them.
+    """Position = setup stones + moves; ``state`` is a batch of one kept in step with them. Its
+    ``komi`` is the rules' komi plus white's handicap bonus for the setup (``rules.white_komi``,
+    KataGo's self komi): what the komi input plane and the search's terminal counts read, so every
+    product that searches or encodes a game's position (GTP, analysis, the arena) sees the bonus.
 
     ``history`` is the feature history the state keeps (``BoardState.history``); ``move_cap`` the
     moves after which the game is over (None: no cap of its own). Every change either completes or
@@ -92,6 +101,8 @@ class BoardHistory:
                 raise IllegalMove(str(e)) from None
         else:
             state.to_play[0] = first
+        # White's compensation as the count applies it: komi plus the handicap bonus of the setup.
+        state.komi[0] = white_komi(self.rules, setup_handicap(setup))
         for k, (colour, action) in enumerate(moves):
             self._check_move(colour, action)
             if not self._apply(state, colour, action):
@@ -111,6 +122,7 @@ class BoardHistory:
 
     @property
     def komi(self) -> float:
+        """The rules' komi (``state.komi`` adds the handicap bonus)."""
         return self.rules.komi
 
     def position_for(self, colour: int) -> B.BoardState:
@@ -139,7 +151,7 @@ class BoardHistory:
 
     def handicap(self) -> int:
         """Black's handicap stones: the setup when it is black stones only, else 0."""
-        return len(self.setup) if self.setup and all(c == B.BLACK for c, _ in self.setup) else 0
+        return setup_handicap(self.setup)
 
     def consecutive_passes(self) -> int:
         count = 0

@@ -72,6 +72,20 @@ def handicap_bonus_points(bonus: HandicapBonus | int, handicap: int) -> int:
     return 0
 
 
+def handicap_stones(black: int, white: int) -> int:
+    """Black's handicap stones of a setup of ``black`` black and ``white`` white stones: ``black``
+    when there is no white one, else 0 (KataGo's ``numHandicapStonesOnBoard``)."""
+    return black if white == 0 else 0
+
+
+def white_komi(rules: "Rules", handicap: int) -> float:
+    """What white receives in the count: komi plus the bonus for ``handicap`` black stones (KataGo's
+    ``currentSelfKomi`` from white's view). A game's ``BoardState.komi`` holds it (set by
+    ``history.BoardHistory`` and ``sgf.replay``), so the komi input plane and the search's
+    terminal counts see the bonus as the final count applies it."""
+    return rules.komi + handicap_bonus_points(rules.white_handicap_bonus, handicap)
+
+
 def check_komi(komi: float) -> float:
     """Komi must be finite and a multiple of 0.5 (integers allow draws)."""
     try:

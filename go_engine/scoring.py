@@ -494,7 +494,9 @@ def count_row(s, b: int, scoring: int, tax: int, suicide: int, bonus: float, own
     decided by independent-life regions): points by ``scoring`` (0 area, 1 territory), ``tax`` (0
     none, 1 seki, 2 all) and ``suicide`` (1: multi-stone suicide legal, for pass-alive), plus
     prisoners under territory scoring (``s.captured[b]`` and the dead stones), minus ``s.komi[b]``
-    and white's handicap ``bonus`` points. ``owner`` ([n*n] int8) gets the counted points, ``work``
+    (which holds white's handicap bonus already in a ``history.BoardHistory`` position with
+    handicap stones: ``rules.white_komi``) and ``bonus`` more points for white (the caller's
+    handicap bonus where the komi does not hold it). ``owner`` ([n*n] int8) gets the counted points, ``work``
     ([WORK_ROWS, P] int32) is work space. The count of the self-play driver's final score and of
     the search's terminal values."""
     P = s.board.shape[1]

@@ -15,7 +15,7 @@ import numpy as np
 from sgfmill import sgf, sgf_grammar
 
 from go_engine import board, coords
-from go_engine.rules import PRESETS, HandicapBonus, KoRule, Rules, ScoringRule, SuicideRule, TaxRule, check_komi, preset
+from go_engine.rules import PRESETS, HandicapBonus, KoRule, Rules, ScoringRule, SuicideRule, TaxRule, check_komi, handicap_stones, preset, white_komi
 
 BLACK = board.BLACK
 WHITE = board.WHITE
@@ -498,7 +498,8 @@ def moves_until(game: SgfGame, move_number: int | None = None) -> Position:
 
 
 def replay(game: SgfGame, history: int = 8, to_play: int | None = None) -> board.BoardState:
-    """A batch of one: the setup stones, then every move with ``board.play`` under the game's rules.
+    """A batch of one: the setup stones, then every move with ``board.play`` under the game's rules;
+    its komi is the rules' plus white's handicap bonus for a black-only setup (``rules.white_komi``).
     A move by the side not to move (records need not alternate) first hands that side the turn.
     ``to_play`` (e.g. from ``moves_until``) overrides the side to move at the end.
     Raises ``SgfError`` naming the first illegal move."""
@@ -514,6 +515,7 @@ def replay(game: SgfGame, history: int = 8, to_play: int | None = None) -> board
             raise SgfError(f"setup stones: {e}") from None
     else:
         state.to_play[0] = start
+    state.komi[0] = white_komi(game.rules, handicap_stones(len(game.setup_black), len(game.setup_white)))
     ko, suicide = int(game.rules.ko), int(game.rules.suicide)
     for i, (colour, action) in enumerate(game.moves):
         if state.to_play[0] != colour and not state.done[0]:

@@ -95,8 +95,9 @@ class RowState(NamedTuple):
 
 @row_kernel
 def terminal_margin(s: B.BoardState, b: int, st: RowState) -> float:
-    """Black's margin of finished row ``b`` by the row's rules count (``scoring.count_row``; no
-    handicap bonus); ``st.owner[b]`` ([n*n] int8) gets the final ownership, stones included."""
+    """Black's margin of finished row ``b`` by the row's rules count (``scoring.count_row``; white's
+    handicap bonus, where the game has one, is in the roots' komi: ``rules.white_komi``);
+    ``st.owner[b]`` ([n*n] int8) gets the final ownership, stones included."""
     margin = S.count_row(s, b, st.scoring_rule[b], st.tax_rule[b], st.suicide_rule[b], 0.0, st.owner[b], st.score_work[b])
     S.stone_ownership_row(s, b, st.owner[b])
     return margin

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from go_engine import board as B
+from go_engine import coords
 from go_engine import features as F
+from go_engine import scoring
 from go_engine.ascii_board import from_ascii
-from go_engine.rules import KoRule, Rules, ScoringRule, SuicideRule, TaxRule, preset
+from go_engine.history import BoardHistory
+from go_engine.rules import KoRule, Rules, ScoringRule, SuicideRule, TaxRule, fixed_handicap_actions, preset
 
 from reference import BLACK, KO, WHITE, RefGame, engine_grid
 
@@ -223,3 +226,67 @@ def test_version_1_networks_refuse_territory_rules_unless_substituting():
         assert "trained under area scoring" in F.check_rules_supported(preset(name), 1, substitute=True)
     with pytest.raises(ValueError, match="feature version 3"):
         F.num_planes(2, 3)
+
+
+# ---- white's handicap bonus in the komi plane --------------------------------------------------
+
+# White's bonus for 2 and 3 handicap stones: N (chinese), N-1 (aga), none (japanese).
+HANDICAP_BONUS = {"chinese": {2: 2, 3: 3}, "aga": {2: 1, 3: 2}, "japanese": {2: 0, 3: 0}}
+
+
+def _komi_planes(state: B.BoardState, rules: Rules) -> dict[int, np.ndarray]:
+    """The komi plane of each feature version (last in both)."""
+    return {version: F.encode(state, rules, history=2, version=version)[0, -1] for version in (1, 2)}
+
+
+@pytest.mark.parametrize("stones", [2, 3])
+@pytest.mark.parametrize("name", sorted(HANDICAP_BONUS))
+def test_komi_plane_carries_whites_handicap_bonus_as_the_count_applies_it(name, stones):
+    """KataGo's self komi: komi + white's handicap bonus, from the side to move's view, in both
+    versions; plane * KOMI_SCALE is the count's komi + bonus term from that side's view."""
+    n = 9
+    rules = preset(name).with_komi(5.5)
+    setup = [(B.BLACK, a) for a in fixed_handicap_actions(n, stones)]
+    game = BoardHistory(n, rules, history=2, setup=setup, first_to_play=B.WHITE)
+    white_gets = 5.5 + HANDICAP_BONUS[name][stones]
+    assert game.handicap() == stones and float(game.state.komi[0]) == white_gets
+    for state, sign in ((game.snapshot(), 1.0), (game.position_for(B.BLACK), -1.0)):  # white, then black to move
+        count = scoring.count(state.board[0], n, rules, captured=tuple(state.captured[0]), handicap=game.handicap())
+        assert count.komi + count.bonus == white_gets
+        for version, plane in _komi_planes(state, rules).items():
+            assert (plane == np.float32(sign * white_gets / F.KOMI_SCALE)).all(), (version, sign)
+            assert plane[0, 0] * F.KOMI_SCALE == pytest.approx(sign * (count.komi + count.bonus), abs=1e-5)
+    # The bonus stays with the moves played, an undo, and follows the rules and komi.
+    game.play(B.WHITE, coords.gtp_to_action("E5", n))
+    assert (_komi_planes(game.state, rules)[2] == np.float32(-white_gets / F.KOMI_SCALE)).all()
+    game.undo()
+    assert float(game.state.komi[0]) == white_gets
+    game.set_rules(preset("tromp-taylor").with_komi(5.5))  # no bonus
+    assert (_komi_planes(game.state, game.rules)[1] == np.float32(5.5 / F.KOMI_SCALE)).all()
+    game.set_rules(preset("chinese").with_komi(5.5))
+    game.set_komi(0.5)
+    assert float(game.state.komi[0]) == 0.5 + stones
+
+
+@pytest.mark.parametrize("name", ["chinese", "aga", "japanese", "tromp-taylor"])
+def test_positions_without_a_handicap_bonus_encode_as_before(name):
+    """No handicap stones (none, a lone black stone, a setup with white stones), or rules without a
+    bonus: the planes are bit for bit those of the plain state (``state_for``: the rules' komi)."""
+    n = 9
+    rules = preset(name)
+    a, b = coords.gtp_to_action("C3", n), coords.gtp_to_action("G7", n)
+    setups = [[], [(B.BLACK, a)], [(B.BLACK, a), (B.WHITE, b)]]
+    if HANDICAP_BONUS.get(name, {2: 0})[2] == 0:
+        setups.append([(B.BLACK, a), (B.BLACK, b)])
+    for setup in setups:
+        game = BoardHistory(n, rules, history=2, setup=setup, first_to_play=B.WHITE)
+        plain = B.state_for(rules, 1, n, history=2)
+        if setup:
+            B.setup_stones(plain, 0, [x for _, x in setup], [c for c, _ in setup], B.WHITE, rules)
+        else:
+            plain.to_play[0] = B.WHITE
+        assert game.state.komi[0] == plain.komi[0] == np.float32(rules.komi)
+        for version in (1, 2):
+            got = F.encode(game.state, rules, history=2, version=version)
+            assert got.tobytes() == F.encode(plain, rules, history=2, version=version).tobytes(), (setup, version)
+            assert (got[0, -1] == np.float32(rules.komi / F.KOMI_SCALE)).all()

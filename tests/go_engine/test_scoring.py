@@ -248,6 +248,110 @@ def test_a_group_in_atari_owns_nothing():
     assert (d.white_points, d.white_prisoners, d.margin) == (20, 3, -23.0)
 
 
+# A double-ko seki in the top middle, the rest settled. Black's seki group B = (0,1),(0,2),
+# (1,0..3),(2,2),(2,3),(3,2),(4,2),(4,3) has the eye (0,0); white's seki group W = (0,5),(0,7),
+# (1,4..7),(2,4),(2,5),(3,5),(4,4),(4,5) has the eye (0,6). Two kos join them: on the edge black
+# holds ko 1 (its stone (0,4) in atari; white takes at (0,3)); inside white holds ko 2 (its stone
+# (3,3) in atari; black takes at (3,4)). B's liberties are its eye and (0,3), W's its eye and
+# (3,4). Whoever takes one ko puts the other group in atari, which takes the other ko back; the
+# first taker then cannot go on (its retake is the ko's immediate one): both groups live, and the
+# two seki eyes and the two ko points are nobody's territory. Black's wall (0,8)..(8,4) owns
+# rows 3-5 of columns 7-8 and rows 6-8 of columns 5-8: 18 points; white's wall (2,0)..(8,3)
+# owns (3,0),(4,0),(5,0) and rows 6-8 of columns 0-2: 12 points. No dame: 81 = 25 black stones
+# + 22 white + 18 + 12 + the four seki points.
+#
+# By hand, with 6 white stones and 2 black ones taken during the game (captured = (2, 6)):
+#   japanese (territory, seki tax; korean is the same rules): black 18 + 6 prisoners = 24, white
+#     12 + 2 = 14, komi 6.5: 24 - 14 - 6.5 = +3.5. Without the tax the seki points count:
+#     black 18 + (0,0) + (0,3) = 20, white 12 + (0,6) + (3,4) = 14: the same margin.
+#   ancient-territory (tax all): each colour's one independent region (its wall) pays 2:
+#     16 + 6 - (10 + 2) - 6.5 = +3.5.
+#   chinese / tromp-taylor (area, no tax; prisoners do not count): black 25 stones + 18 + (0,0),
+#     (0,3) = 45, white 22 + 12 + (0,6), (3,4) = 36, komi 7.5: +1.5. With the seki tax the seki
+#     points go: 43 - 34 = 9 all the same; stone-scoring (tax all) pays 2 each: 41 - 32 - 7.5.
+# The seki regions are not independent because a ko stone in atari ((0,4) and (3,3)) stands in
+# each (KataGo's atari clause); without it they would be, and would count under the tax.
+DOUBLE_KO_SEKI = """
+. X X . X O . O X
+X X X X O O O O X
+O O X X O O X X X
+. O X O . O X . .
+. O X X O O X . .
+. O O O X X X . .
+. . . O X . . . .
+. . . O X . . . .
+. . . O X . . . .
+"""
+SEKI_POINTS = [(0, 0), (0, 3), (0, 6), (3, 4)]  # the two eyes and the two ko points
+
+
+def test_double_ko_seki_counted_by_hand_under_territory_and_area_rules():
+    captured = (2, 6)
+    japanese = count(DOUBLE_KO_SEKI, preset("japanese"), captured=captured)
+    assert (japanese.black_points, japanese.white_points) == (18, 12)
+    assert (japanese.black_prisoners, japanese.white_prisoners, japanese.komi, japanese.margin) == (6, 2, 6.5, 3.5)
+    own = japanese.owner.reshape(9, 9)
+    assert [own[p] for p in SEKI_POINTS] == [0, 0, 0, 0]
+    assert own[3, 7] == 1 and own[8, 0] == -1
+    korean = count(DOUBLE_KO_SEKI, preset("korean"), captured=captured)
+    assert korean[:-1] == japanese[:-1] and (korean.owner == japanese.owner).all()
+    no_tax = count(DOUBLE_KO_SEKI, TERRITORY_NO_TAX.with_komi(6.5), captured=captured)
+    assert (no_tax.black_points, no_tax.white_points, no_tax.margin) == (20, 14, 3.5)
+    ancient = count(DOUBLE_KO_SEKI, preset("ancient-territory"), captured=captured)
+    assert (ancient.black_points, ancient.white_points, ancient.margin) == (16, 10, 3.5)
+    for name in ("chinese", "tromp-taylor"):
+        area = count(DOUBLE_KO_SEKI, preset(name), captured=captured)
+        assert (area.black_points, area.white_points, area.komi, area.margin) == (45, 36, 7.5, 1.5), name
+        assert [area.owner.reshape(9, 9)[p] for p in SEKI_POINTS] == [1, 1, -1, -1]
+    taxed = count(DOUBLE_KO_SEKI, AREA_SEKI_TAX, captured=captured)
+    assert (taxed.black_points, taxed.white_points, taxed.margin) == (43, 34, 9.0)
+    stones = count(DOUBLE_KO_SEKI, preset("stone-scoring"), captured=captured)
+    assert (stones.black_points, stones.white_points, stones.margin) == (41, 32, 1.5)
+    # The seki stones: both seki groups and both ko stones, not the walls.
+    n, _, _ = ascii_board.parse(DOUBLE_KO_SEKI)
+    state = ascii_board.from_ascii(DOUBLE_KO_SEKI, JAPANESE)
+    seki = {divmod(int(a), n) for a in np.flatnonzero(scoring.seki_stones(state.board[0], n))}
+    black_group = {(0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 2), (4, 2), (4, 3)}
+    white_group = {(0, 5), (0, 7), (1, 4), (1, 5), (1, 6), (1, 7), (2, 4), (2, 5), (3, 5), (4, 4), (4, 5)}
+    assert seki == black_group | white_group | {(0, 4), (3, 3)}
+
+
+def test_double_ko_seki_by_play_and_counted_whichever_ko_black_holds():
+    rules = preset("japanese")  # simple ko
+    n = 9
+    state = ascii_board.from_ascii(DOUBLE_KO_SEKI, rules, to_play=B.WHITE)
+    at = lambda r, c: r * n + c  # noqa: E731
+    ko_status = lambda r, c: B.move_status_row(state, 0, coords.action_to_point(at(r, c), n), int(rules.ko), int(rules.suicide))  # noqa: E731
+    stone = lambda r, c: int(state.board[0, coords.action_to_point(at(r, c), n)])  # noqa: E731
+    # Neither side can fill the other's eye.
+    assert ko_status(0, 0) == B.SUICIDE
+    # White takes ko 1: black's seki group is left with its eye only (in atari).
+    assert B.play(state, [at(0, 3)], rules)[0] and stone(0, 4) == B.EMPTY
+    assert ko_status(0, 4) == B.KO_FORBIDDEN  # black may not retake at once...
+    assert ko_status(3, 4) == B.LEGAL  # ...but takes the other ko
+    assert ko_status(0, 6) == B.SUICIDE
+    assert B.play(state, [at(3, 4)], rules)[0] and stone(3, 3) == B.EMPTY
+    assert state.captured[0].tolist() == [1, 1]
+    # Each side holds the other ko now (two liberties each again). White's retake of ko 2 is the
+    # immediate one and ko 1 is white's already: white cannot go on locally.
+    assert ko_status(3, 3) == B.KO_FORBIDDEN
+    # The seki still counts for nobody (the ko stones in atari moved: (0,3) white, (3,4) black);
+    # one prisoner each: 18 - 12 + 1 - 1 - 6.5.
+    japanese = scoring.count(state.board[0], n, rules, captured=tuple(state.captured[0]))
+    assert (japanese.black_points, japanese.white_points, japanese.margin) == (18, 12, -0.5)
+    assert [japanese.owner.reshape(9, 9)[p] for p in [(0, 0), (0, 4), (0, 6), (3, 3)]] == [0, 0, 0, 0]
+    owner, work = np.zeros(n * n, np.int8), scoring.new_work(n)
+    assert scoring.count_row(state, 0, 1, 1, 0, 0.0, owner, work) == -0.5  # the self-play count agrees
+    # After white's pass black may take ko 1 back (holding both kos puts white's group in atari),
+    # and white takes ko 2 back: under simple ko the drawn position returns, with black to move (a
+    # double-ko seki gives both sides endless ko threats).
+    assert B.play(state, [n * n], rules)[0]
+    assert B.play(state, [at(0, 4)], rules)[0] and stone(0, 3) == B.EMPTY
+    assert B.play(state, [at(3, 3)], rules)[0] and stone(3, 4) == B.EMPTY
+    assert ascii_board.to_ascii(state) == ascii_board.normalise(DOUBLE_KO_SEKI)
+    assert state.to_play[0] == B.BLACK and state.captured[0].tolist() == [2, 2]
+
+
 # ---- pass-alive (Benson) ------------------------------------------------------------------------
 
 

@@ -306,7 +306,13 @@ def test_replay_with_handicap_setup_equals_setup_then_moves():
         board.play(expected, a, rules)
     game = SgfGame(size=n, rules=rules, moves=tuple(moves), handicap=3, setup_black=tuple(stones))
     assert moves[0][0] == WHITE
-    assert_states_equal(sgf.replay(sgf.from_sgf_bytes(sgf.to_sgf_bytes(game))), expected)
+    replayed = sgf.replay(sgf.from_sgf_bytes(sgf.to_sgf_bytes(game)))
+    assert float(replayed.komi[0]) == 0.5 + 3  # white's handicap bonus N (chinese), as the count applies it
+    expected.komi[0] = 0.5 + 3
+    assert_states_equal(replayed, expected)
+    # Under rules without a bonus the replayed komi is the rules' own.
+    no_bonus = replace(game, rules=PRESETS["tromp-taylor"].with_komi(0.5), moves=())
+    assert float(sgf.replay(no_bonus).komi[0]) == 0.5
 
 
 def test_replay_capture_ascii():

@@ -200,6 +200,19 @@ def check_state_dict(state: Mapping[str, torch.Tensor], meta: CheckpointMeta, wh
             raise CheckpointError(f"{where}: tensor {name!r} contains NaN or inf")
 
 
+def require_network(meta: CheckpointMeta, network: NetworkConfig, where: str) -> None:
+    """Refuse a checkpoint trained as another network than ``network`` (a run's config), naming
+    each field that differs. A run keeps its network's shape: its checkpoints, learner state and
+    self-play weights all load strictly. Adding outputs to a trained network (``aux_policy``) is a
+    new run, as KataGo, whose trainer rebuilds the network its checkpoint describes and adds policy
+    outputs only through an explicit migration of the checkpoint (python/migrate_*.py)."""
+    ours, theirs = network.to_dict(), meta.network.to_dict()
+    differs = [f"network.{k}: checkpoint {theirs[k]!r}, config {ours[k]!r}" for k in ours if ours[k] != theirs.get(k)]
+    if differs:
+        raise CheckpointError(f"{where}: trained as another network than the config says ({'; '.join(differs)}); "
+                              "a run keeps its network's shape: start a new run for another one")
+
+
 def load_model(directory: str | os.PathLike, device: str | torch.device = "cpu", **expect: int | None) -> tuple[PolicyValueNet, CheckpointMeta]:
     """Rebuild the network from a checkpoint, in eval mode on ``device``."""
     ckpt = load_checkpoint(directory, **expect)

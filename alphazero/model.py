@@ -12,6 +12,10 @@ Outputs (``NetOutput``), all from the side to move's view, A = n*n + 1 with pass
   final owner of each point in [-1, 1] (+1 = side to move).
 - ``score`` ``[B]``: expected final score margin in points (side to move minus opponent, komi
   included).
+- ``opponent_policy_logits``, ``soft_policy_logits`` ``[B, A]``, only with
+  ``NetworkConfig.aux_policy`` (else None): KataGo's auxiliary policy targets, for training only
+  (the opponent's reply, i.e. the next position's search distribution; the search distribution
+  raised to 1/T). Inference never reads them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class NetOutput(NamedTuple):
     value_logits: torch.Tensor  # [B, 3] win, loss, draw
     ownership_logits: torch.Tensor  # [B, n*n] pre-tanh
     score: torch.Tensor  # [B] points
+    opponent_policy_logits: torch.Tensor | None = None  # [B, A], only with config.aux_policy
+    soft_policy_logits: torch.Tensor | None = None  # [B, A], only with config.aux_policy
 
 
 def global_pool(x: torch.Tensor) -> torch.Tensor:
@@ -85,7 +91,15 @@ class GlobalPoolBlock(nn.Module):
         return F.relu(x + h)
 
 
+AUX_POLICIES = 2  # the auxiliary policy outputs: opponent's reply, soft policy (in this order)
+
+
 class PolicyHead(nn.Module):
+    """Move logits from the head's features; after ``add_aux`` also the auxiliary policies' logits,
+    which are KataGo's extra output channels of the same final layers. They are separate modules
+    (``aux_to_logit``, ``aux_pass_logit``) so a network without them has exactly the tensors it
+    had before: the same arithmetic as wider final layers, and old checkpoints keep their names."""
+
     def __init__(self, channels: int, head_channels: int) -> None:
         super().__init__()
         self.conv = nn.Conv2d(channels, head_channels, 1, bias=False)
@@ -95,14 +109,31 @@ class PolicyHead(nn.Module):
         self.to_logit = nn.Conv2d(head_channels, 1, 1)
         self.pass_hidden = nn.Linear(3 * head_channels, head_channels)
         self.pass_logit = nn.Linear(head_channels, 1)
+        self.aux = False
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def add_aux(self) -> None:
+        """Create the auxiliary outputs (the network does so last, so that a seed initialises
+        every other weight as it does without them)."""
+        head_channels = self.to_logit.in_channels
+        self.aux_to_logit = nn.Conv2d(head_channels, AUX_POLICIES, 1)
+        self.aux_pass_logit = nn.Linear(head_channels, AUX_POLICIES)
+        self.aux = True
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``[B, A]`` move logits (pass last) and ``[B, AUX_POLICIES, A]`` auxiliary logits (None
+        without them)."""
         h = self.conv(x)  # [B, P, n, n]
         pooled = global_pool(F.relu(self.bn_pool(self.conv_pool(x))))  # [B, 3P]
         h = F.relu(self.bn(h + self.pool_to_bias(pooled)[:, :, None, None]))
+        hidden = F.relu(self.pass_hidden(pooled))  # [B, P]
         board = self.to_logit(h).flatten(1)  # [B, n*n]
-        pass_ = self.pass_logit(F.relu(self.pass_hidden(pooled)))  # [B, 1]
-        return torch.cat([board, pass_], dim=1)  # [B, A], pass last
+        pass_ = self.pass_logit(hidden)  # [B, 1]
+        logits = torch.cat([board, pass_], dim=1)  # [B, A], pass last
+        if not self.aux:
+            return logits, None
+        aux_board = self.aux_to_logit(h).flatten(2)  # [B, 2, n*n]
+        aux_pass = self.aux_pass_logit(hidden)[:, :, None]  # [B, 2, 1]
+        return logits, torch.cat([aux_board, aux_pass], dim=2)  # [B, 2, A]
 
 
 class ValueHead(nn.Module):
@@ -144,14 +175,18 @@ class PolicyValueNet(nn.Module):
         )
         self.policy_head = PolicyHead(c, config.policy_head_channels)
         self.value_head = ValueHead(c, config.value_head_channels, config.value_hidden)
+        if config.aux_policy:
+            self.policy_head.add_aux()
 
     def forward(self, planes: torch.Tensor) -> NetOutput:
         """``planes`` ``[B, C, n, n]`` float -> ``NetOutput`` (see the module docstring)."""
         x = F.relu(self.stem_bn(self.stem_conv(planes)))  # [B, c, n, n]
         x = self.tower(x)
-        policy_logits = self.policy_head(x)
+        policy_logits, aux = self.policy_head(x)
         value_logits, ownership_logits, score = self.value_head(x)
-        return NetOutput(policy_logits, value_logits, ownership_logits, score)
+        if aux is None:
+            return NetOutput(policy_logits, value_logits, ownership_logits, score)
+        return NetOutput(policy_logits, value_logits, ownership_logits, score, aux[:, 0], aux[:, 1])
 
 
 def scalar_value(value_logits: torch.Tensor) -> torch.Tensor:

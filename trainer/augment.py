@@ -20,11 +20,17 @@ def augment(
     last) and ownership ``[B, n*n]``. Rows are grouped by symmetry: at most 8 vectorised calls."""
     n = planes.shape[-1]
     out_planes = np.empty_like(planes)
-    out_policy = np.empty_like(policy)
-    out_ownership = np.empty_like(ownership)
     for sym in np.unique(syms):
         rows = np.flatnonzero(syms == sym)
         out_planes[rows] = symmetry.transform_planes(planes[rows], int(sym))
-        out_policy[rows] = symmetry.transform_policy(policy[rows], int(sym), n)
-        out_ownership[rows] = symmetry.transform_policy(ownership[rows], int(sym), n)
-    return out_planes, out_policy, out_ownership
+    return out_planes, transform_vectors(policy, syms, n), transform_vectors(ownership, syms, n)
+
+
+def transform_vectors(vectors: np.ndarray, syms: np.ndarray, n: int) -> np.ndarray:
+    """Apply ``syms[i]`` to row ``i`` of per-point vectors: ``[B, A]`` policies (pass stays last)
+    or ``[B, n*n]`` board values. Rows are grouped by symmetry: at most 8 vectorised calls."""
+    out = np.empty_like(vectors)
+    for sym in np.unique(syms):
+        rows = np.flatnonzero(syms == sym)
+        out[rows] = symmetry.transform_policy(vectors[rows], int(sym), n)
+    return out

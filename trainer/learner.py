@@ -38,6 +38,9 @@ def batch_to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, 
 
     planes = tensor(batch.planes)
     targets = {f: tensor(getattr(batch, f)) for f in TARGET_FIELDS}
+    if batch.opponent_policy is not None:
+        targets["opponent_policy"] = tensor(batch.opponent_policy)
+        targets["opponent_valid"] = tensor(batch.opponent_valid)
     return planes, targets
 
 
@@ -45,6 +48,9 @@ class Learner:
     """Owns the live model, its EMA and the optimiser; ``train_step`` returns a metrics dict."""
 
     def __init__(self, model: PolicyValueNet, config: TrainerConfig, device: str | torch.device = "cpu") -> None:
+        aux_weights = {k: getattr(config, k) for k in ("opponent_policy_weight", "soft_policy_weight") if getattr(config, k) > 0}
+        if aux_weights and not model.config.aux_policy:
+            raise ValueError(f"{aux_weights} train auxiliary policy outputs this network lacks (network.aux_policy is off)")
         self.config = config
         self.device = torch.device(device)
         # Channels-last on the CPU: its convolution kernels train this layout ~1.2x faster for our

@@ -6,6 +6,14 @@
 - score: Huber loss on the margin divided by the board side (one scale for every board size).
 Ownership and score are averaged over the positions of settled games only: a resigned game's last
 position still holds dead stones and open borders, so its area count is not the game's result.
+With the network's auxiliary policy outputs (``NetworkConfig.aux_policy``), KataGo's two extra
+policy targets (python/katago/train/metrics_pytorch.py, lightvector/KataGo):
+- opponent policy: cross-entropy against the next position's search distribution (the opponent's
+  reply), averaged over the rows whose next position is of the same game and had a full search;
+- soft policy: cross-entropy against the search distribution raised to 1/T and renormalised
+  (``soft_policy_target``), averaged over full-search rows. KataGo adds 1e-7 to every move first,
+  which gives illegal moves mass; here a move the search gave 0 keeps 0.
+Both are reported whenever the outputs exist, whatever their weights.
 Weight decay is applied by the optimiser; ``l2_penalty`` reports its size.
 """
 
@@ -20,8 +28,9 @@ from alphazero.model import LOSS, WIN, NetOutput
 
 def compute_losses(out: NetOutput, targets: dict[str, torch.Tensor], config: TrainerConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """``targets``: ``policy`` [B, A], ``full_search`` [B] bool, ``value_wdl`` [B, 3], ``score`` [B],
-    ``ownership`` [B, n*n], ``settled`` [B] bool. Returns the weighted total and each unweighted
-    term (float32 scalars)."""
+    ``ownership`` [B, n*n], ``settled`` [B] bool; with auxiliary policy outputs also
+    ``opponent_policy`` [B, A] and ``opponent_valid`` [B] bool. Returns the weighted total and each
+    unweighted term (float32 scalars)."""
     n = int(round(targets["ownership"].shape[1] ** 0.5))
     policy_logits = out.policy_logits.float()  # [B, A]
     policy_ce = -(targets["policy"] * F.log_softmax(policy_logits, dim=1)).sum(dim=1)  # [B]
@@ -33,7 +42,25 @@ def compute_losses(out: NetOutput, targets: dict[str, torch.Tensor], config: Tra
     ownership = _masked_mean(ownership_rows, targets["settled"])
     score = _masked_mean(F.smooth_l1_loss(out.score.float() / n, targets["score"] / n, reduction="none"), targets["settled"])
     total = config.policy_weight * policy + config.value_weight * value + config.ownership_weight * ownership + config.score_weight * score
-    return total, {"policy": policy, "value": value, "ownership": ownership, "score": score}
+    terms = {"policy": policy, "value": value, "ownership": ownership, "score": score}
+    if out.opponent_policy_logits is not None:
+        if "opponent_policy" not in targets:
+            raise ValueError("the network has auxiliary policy outputs (network.aux_policy) but the batch carries no "
+                             "opponent_policy target: sample from a ReplayBuffer made with opponent_policy=True")
+        opponent_ce = -(targets["opponent_policy"] * F.log_softmax(out.opponent_policy_logits.float(), dim=1)).sum(dim=1)  # [B]
+        soft = soft_policy_target(targets["policy"], config.soft_policy_temperature)  # [B, A]
+        soft_ce = -(soft * F.log_softmax(out.soft_policy_logits.float(), dim=1)).sum(dim=1)  # [B]
+        terms["opponent_policy"] = _masked_mean(opponent_ce, targets["opponent_valid"])
+        terms["soft_policy"] = _masked_mean(soft_ce, targets["full_search"])
+        total = total + config.opponent_policy_weight * terms["opponent_policy"] + config.soft_policy_weight * terms["soft_policy"]
+    return total, terms
+
+
+def soft_policy_target(policy: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``[B, A]`` p^(1/T) / sum: the search distribution flattened (KataGo's T = 4), so moves the
+    search rated low still teach the network their order. All-zero rows (fast searches) stay 0."""
+    soft = policy.float().clamp_min(0.0).pow(1.0 / temperature)
+    return soft / soft.sum(dim=1, keepdim=True).clamp_min(1e-30)
 
 
 def _masked_mean(rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -7,8 +7,15 @@ hidden names and are ignored. Reopening the directory reloads the shards that ca
 window, so a restart loses nothing that was acknowledged by ``add``.
 
 In memory: a ring of ``max_size`` positions kept packed (bit-packed planes, the policy target, and
-the small black-view result fields), about ``K + 4A + n*n + 8`` bytes per position: planes are
+the small black-view result fields), about ``K + 4A + n*n + 9`` bytes per position: planes are
 unpacked only for the sampled batch.
+
+Opponent's reply (``opponent_policy``, for the network's auxiliary policy): a record's rows are its
+game's positions in order, one per move (``selfplay.game_driver``), and sit in consecutive ring
+slots, so the reply to the position in slot ``s`` is the policy
+target in slot ``s + 1`` (mod the ring), and one flag per slot says whether that next position
+is of the same game and had a full search. The next position was stored after its predecessor,
+so while a position is held its reply is too; a game's last position has none.
 
 Window: after ``N`` positions have been added, sampling draws uniformly from the newest
 ``ReplayConfig.window_size(N) = min(N, max_size, base + alpha * N**beta)`` positions (KataGo's
@@ -39,7 +46,7 @@ from alphazero.atomic_io import is_temp_path
 from alphazero.config.trainer import ReplayConfig
 from alphazero.game_record import GameRecord, GameRecordError, packed_widths, side_to_move_targets
 from go_engine import coords, features
-from trainer.augment import augment, random_symmetries
+from trainer.augment import augment, random_symmetries, transform_vectors
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,8 @@ class Batch:
     ownership: np.ndarray  # [B, n*n] float32 in {-1, 0, 1}, side to move's view
     symmetries: np.ndarray  # [B] int8 symmetry applied to each row
     settled: np.ndarray  # [B] bool: the game ended on the board; score and ownership count only there
+    opponent_policy: np.ndarray | None = None  # [B, A] float32 the next position's policy target, same symmetry; 0 where not valid
+    opponent_valid: np.ndarray | None = None  # [B] bool: the next position is of the same game and had a full search
 
     def __len__(self) -> int:
         return int(self.planes.shape[0])
@@ -92,6 +101,7 @@ class _Ring:
         self.final_score = np.zeros(cap, np.float32)  # [cap] black's view
         self.ownership = np.zeros((cap, n * n), np.int8)  # [cap, n*n] black's view
         self.settled = np.zeros(cap, np.bool_)  # [cap] the game was not resigned
+        self.reply_full = np.zeros(cap, np.bool_)  # [cap] slot + 1 holds this game's next position, with a full search
         self.order = np.zeros(cap, np.int64)  # [cap] index of the position among all sizes' stored ones
         self.stored = 0  # positions of this size written since opening (ring slot = index % cap)
 
@@ -107,6 +117,8 @@ class _Ring:
         self.final_score[slots] = record.final_score
         self.ownership[slots] = record.final_ownership
         self.settled[slots] = not record.resigned
+        # keep always ends at the game's last position (an oversized game keeps its newest ones).
+        self.reply_full[slots] = np.append(record.full_search[keep.start + 1 : keep.stop], False)
         self.order[slots] = first + np.arange(count)
         self.stored += count
 
@@ -122,24 +134,33 @@ class _Ring:
                 lo = mid + 1
         return end - lo
 
-    def sample(self, batch_size: int, count: int, rng: np.random.Generator) -> Batch:
+    def sample(self, batch_size: int, count: int, rng: np.random.Generator, opponent_policy: bool = False) -> Batch:
         index = rng.integers(self.stored - count, self.stored, size=batch_size)  # [B]
         slots = index % self.cap
         planes = features.unpack_planes(self.bits[slots], self.scalars[slots], self.n, self.history)
         targets = side_to_move_targets(self.to_play[slots], self.outcome[slots], self.final_score[slots], self.ownership[slots])
         syms = random_symmetries(batch_size, rng)
         planes, policy, ownership = augment(planes, self.policy[slots], targets["ownership"], syms)
+        reply, valid = None, None
+        if opponent_policy:
+            valid = self.reply_full[slots]  # [B] (a copy: fancy indexing)
+            reply = np.where(valid[:, None], self.policy[(slots + 1) % self.cap], np.float32(0.0))  # [B, A]
+            reply = transform_vectors(reply, syms, self.n)
         return Batch(planes, policy, self.full_search[slots].copy(), targets["value_wdl"], targets["score"], ownership, syms,
-                     self.settled[slots].copy())
+                     self.settled[slots].copy(), reply, valid)
 
 
 class ReplayBuffer:
     """Holds one feature history and one or more board sizes (a board-size curriculum's: one ring
     per size, one window over all of them); see the module docstring."""
 
-    def __init__(self, directory: str | os.PathLike, config: ReplayConfig, board_sizes: int | Sequence[int], history: int) -> None:
+    def __init__(self, directory: str | os.PathLike, config: ReplayConfig, board_sizes: int | Sequence[int], history: int,
+                 opponent_policy: bool = False) -> None:
+        """``opponent_policy``: batches carry each position's opponent's reply (see the module
+        docstring), for a network with ``aux_policy``."""
         self.directory = Path(directory)
         self.config = config
+        self.opponent_policy = opponent_policy
         sizes = (board_sizes,) if isinstance(board_sizes, int) else tuple(board_sizes)
         if not sizes:
             raise ValueError("a replay buffer needs at least one board size")
@@ -222,7 +243,7 @@ class ReplayBuffer:
             else:
                 weights = np.array([counts[m] for m in held], np.float64)
                 n = held[int(rng.choice(len(held), p=weights / weights.sum()))]
-        return self._rings[n].sample(batch_size, counts[n], rng)
+        return self._rings[n].sample(batch_size, counts[n], rng, self.opponent_policy)
 
     def stats(self) -> dict:
         return {

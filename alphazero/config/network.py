@@ -30,6 +30,13 @@ class NetworkConfig(ConfigBase):
     """Channels of the value head's 1x1 convolution (pooled for value/score; ownership is per point)."""
     value_hidden: int = 64
     """Width of the value head's hidden layer, shared by the win/loss/draw and score outputs."""
+    aux_policy: bool = False
+    """Two extra policy outputs for KataGo's auxiliary targets, trained only (search never reads
+    them): the opponent's reply (the next position's policy target) and the soft policy (the
+    target raised to 1/T). As KataGo's extra policy channels: more outputs of the policy head's
+    final 1x1 convolution and pass layer, on the same features. Their weights are
+    ``trainer.opponent_policy_weight`` and ``trainer.soft_policy_weight``. A network's shape is
+    fixed for its run: a checkpoint records it, and a run resumed with another shape is refused."""
 
     def validate(self) -> None:
         require(1 <= self.blocks <= 64, f"blocks must be in [1, 64], got {self.blocks}")

@@ -305,6 +305,11 @@ class RunConfig(ConfigBase):
                               f"but the run is for board_size {self.board_size} (the size its evaluations and final "
                               "network play): end the curriculum on board_size")
         require(1 <= self.history <= 32, f"history must be in [1, 32], got {self.history}")
+        for name in ("opponent_policy_weight", "soft_policy_weight"):
+            weight = getattr(self.trainer, name)
+            require(weight == 0.0 or self.network.aux_policy,
+                    f"trainer.{name} = {weight} trains an auxiliary policy output the network lacks: "
+                    "set network.aux_policy = true (or the weight to 0)")
 
     def to_dict(self) -> dict:
         out = super().to_dict()

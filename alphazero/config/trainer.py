@@ -42,6 +42,16 @@ class TrainerConfig(ConfigBase):
     """Weight of the per-point ownership loss (mean over points)."""
     score_weight: float = 0.05
     """Weight of the score-margin Huber loss (margin divided by the board side)."""
+    opponent_policy_weight: float = 0.0
+    """Weight of the opponent's-reply policy cross-entropy (KataGo's auxiliary target: the next
+    position's search distribution, predicted from this one; counted where that next position had
+    a full search). Needs ``network.aux_policy``. KataGo uses 0.15; 0 disables it."""
+    soft_policy_weight: float = 0.0
+    """Weight of the soft policy cross-entropy (KataGo's auxiliary target: the policy target raised
+    to ``1 / soft_policy_temperature`` and renormalised, so low-probability moves get a gradient;
+    counted on full-search positions). Needs ``network.aux_policy``. KataGo uses 8; 0 disables it."""
+    soft_policy_temperature: float = 4.0
+    """T of the soft policy target p^(1/T) / sum (KataGo: 4). Above 1 flattens the target."""
     ema_decay: float = 0.999
     """Decay of the exponential moving average of the weights; the EMA is what gets published.
     0 publishes the raw weights."""
@@ -62,9 +72,13 @@ class TrainerConfig(ConfigBase):
         )
         require(0.0 < self.lr_gamma <= 1.0, f"lr_gamma must be in (0, 1], got {self.lr_gamma}")
         require(self.max_grad_norm >= 0.0, f"max_grad_norm must be >= 0, got {self.max_grad_norm}")
-        for name in ("policy_weight", "value_weight", "ownership_weight", "score_weight"):
+        for name in ("policy_weight", "value_weight", "ownership_weight", "score_weight", "opponent_policy_weight", "soft_policy_weight"):
             value = getattr(self, name)
             require(0.0 <= value <= 100.0, f"{name} must be in [0, 100], got {value}")
+        require(
+            1.0 <= self.soft_policy_temperature <= 100.0,
+            f"soft_policy_temperature must be in [1, 100], got {self.soft_policy_temperature}",
+        )
         require(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
     def lr_at(self, step: int) -> float:

@@ -118,7 +118,7 @@ class ReplayActor:
         self.run = RunDir(Path(run_root))
         self.config = config
         self.buffer = ReplayBuffer(self.run.replay, config.replay, config.curriculum.board_sizes(config.board_size),
-                                   config.history)
+                                   config.history, opponent_policy=config.network.aux_policy)
         self.sgf_written: dict[int, int] = {}
         self.heldout_written: dict[int, int] = {}
 

@@ -24,7 +24,7 @@ import ray
 from ray.exceptions import RayActorError, RayTaskError
 
 from alphazero.atomic_io import NO_SPACE, DiskFullError
-from alphazero.checkpoint import CheckpointError, load_checkpoint
+from alphazero.checkpoint import CheckpointError, load_checkpoint, read_meta, require_network
 from alphazero.config.base import ConfigError
 from alphazero.config.run import LoopConfig, RunConfig
 from alphazero.train.actors import LearnerActor, ReplayActor, SelfPlayActor, actor_name
@@ -295,7 +295,12 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
     counters.sessions += 1
 
     if resume:
-        run.latest_valid_generation()  # reports (and so skips) broken checkpoints here, in the driver's log
+        newest = run.latest_valid_generation()  # reports (and so skips) broken checkpoints here, in the driver's log
+        if newest is not None:  # refused here, before any actor loads the weights strictly
+            try:
+                require_network(read_meta(run.model_dir(newest)), config.network, str(run.model_dir(newest)))
+            except CheckpointError as e:
+                raise ConfigError(str(e)) from None
     stop = StopRequest()
     stop.install()
     owns_ray = start_ray(address)

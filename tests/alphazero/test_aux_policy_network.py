@@ -154,7 +154,7 @@ def test_a_run_resumed_with_the_outputs_its_checkpoints_lack_is_refused(tmp_path
 
 
 def test_selfplay_plays_with_a_checkpoint_of_the_outputs(tmp_path):
-    from selfplay.worker import SelfPlayWorker
+    from alphazero.train.actors import self_play_worker
 
     config = load_config("tiny-cpu", overrides=AUX_OVERRIDES + ["selfplay.games_in_parallel=2", "selfplay.max_game_moves=6",
                                                                 "search.simulations=4", "search.gumbel_considered=2"])
@@ -163,5 +163,5 @@ def test_selfplay_plays_with_a_checkpoint_of_the_outputs(tmp_path):
                                                            feature_version=features.FEATURE_VERSION, history=config.history))
     weights = {k: v.numpy() for k, v in load_checkpoint(tmp_path / "ckpt").state_dict.items()}
     assert any(".aux_" in k for k in weights)
-    records, stats = SelfPlayWorker(config, 0, device="cpu").run(0, weights, 40)
+    records, stats = self_play_worker(config, 0, device="cpu").run(0, weights, 40)
     assert records and stats.evaluations > 0

@@ -16,7 +16,8 @@ from alphazero.analysis.query import PERSPECTIVES
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", help="checkpoint directory (models/<gen>/); without it the --stand-in "
-                        "evaluator (for testing clients)")
+                        "evaluator (for testing clients). A run's checkpoint (RUN/models/<gen>) searches with the "
+                        "score utility of the run's search config, if any")
     parser.add_argument("--stand-in", choices=("uniform", "area"), default="uniform",
                         help="evaluator without a --checkpoint: uniform (equal priors, zero values) or area (the area "
                              "count as value, score and stone ownership: exact on settled tiny boards)")
@@ -68,7 +69,10 @@ def build_engine(args: argparse.Namespace, emit, log):
         history, version = 8, F.FEATURE_VERSION
     defaults = Defaults(visits=args.visits, max_visits=max_visits, history=history, perspective=args.report_winrates_as,
                         feature_version=version, substitute_rules=args.rules_substitute)
-    return AnalysisEngine(evaluator, history, defaults, emit, rows=args.batch, log=log, seed=args.seed)
+    from alphazero.arena.players import engine_search_config
+
+    return AnalysisEngine(evaluator, history, defaults, emit, rows=args.batch, search=engine_search_config(args.checkpoint),
+                          log=log, seed=args.seed)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import sys
 
-from alphazero.config.search import SearchConfig
 from alphazero.gtp.resign import RESIGN_WINRATE
 from go_engine import rules as R
 
@@ -21,7 +20,8 @@ def rules_name_arg(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", help="checkpoint directory (models/<gen>/); without it the engine "
-                        "plays with a uniform prior: weak but legal, for testing rules")
+                        "plays with a uniform prior: weak but legal, for testing rules. A run's checkpoint "
+                        "(RUN/models/<gen>) searches with the score utility of the run's search config, if any")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--visits", type=int, default=200, help="simulations per move (default 200)")
     budget.add_argument("--time-per-move", type=float, default=None, metavar="S",
@@ -107,7 +107,9 @@ def build_engine(args: argparse.Namespace):
             evaluator = CachedEvaluator(evaluator, args.eval_cache)
     else:
         evaluator, history, has_ownership, version = UniformEvaluator(), 8, False, F.FEATURE_VERSION
-    player = SearchPlayer(evaluator, SearchConfig(), visits=args.visits or 200, history=history,
+    from alphazero.arena.players import engine_search_config
+
+    player = SearchPlayer(evaluator, engine_search_config(args.checkpoint), visits=args.visits or 200, history=history,
                           seed=args.seed, has_ownership=has_ownership, feature_version=version,
                           substitute_rules=args.rules_substitute)
     warning = player.check_rules(rules)  # RulesNotSupported (a ValueError) names the problem

@@ -1,5 +1,6 @@
-"""Evaluators without a network, for tests and benchmarks: uniform, a deterministic linear one, and
-the area score read from the planes (exact on finished or settled tiny-board positions).
+"""Evaluators without a network, for tests and benchmarks: uniform, a deterministic linear one,
+the area score read from the planes (exact on finished or settled tiny-board positions), and a
+chosen value and score lead (black's, whatever the position).
 
 All follow the search's contract ``(planes [B, C, n, n] float32, legal [B, A] bool) -> (logits
 [B, A] float32, value [B] float32, aux dict)``, values from the side to move's view.
@@ -68,6 +69,24 @@ class LinearEvaluator:
         logits = np.where(legal, self.logit_scale * (x @ self.policy), ILLEGAL_LOGIT).astype(np.float32)
         value = np.tanh(self.value_scale * (x @ self.value)).astype(np.float32)
         return logits, value, {}
+
+
+class FixedScoreEvaluator:
+    """Uniform logits over legal moves; ``value`` and ``score`` (points) are black's, whatever the
+    position: the side to move gets them with the sign of its view (the black-to-move plane tells).
+    A stand-in network with a score head, for the score utility and what must ignore it."""
+
+    def __init__(self, value: float, score: float) -> None:
+        if not -1.0 <= value <= 1.0:
+            raise ValueError(f"value must be in [-1, 1], got {value}")
+        self.value, self.score = float(value), float(score)
+
+    def __call__(self, planes: np.ndarray, legal: np.ndarray):
+        b, _ = _check(planes, legal)
+        k = F.feature_layout(planes.shape[1])[1]
+        sign = np.where(planes[:, 2 * k, 0, 0] > 0.5, 1.0, -1.0)  # [B] +1 where black is to move
+        logits = np.where(legal, np.float32(0.0), np.float32(ILLEGAL_LOGIT))
+        return logits, (sign * self.value).astype(np.float32), {"score": (sign * self.score).astype(np.float32)}
 
 
 @njit(cache=True)

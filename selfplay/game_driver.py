@@ -157,7 +157,8 @@ class SelfPlayDriver:
         log.search_value.append(value)
         log.to_play.append(me)
 
-        # Resignation, decided outside the tree from the root value.
+        # Resignation, decided outside the tree from the root's win/loss value (``root_value``:
+        # never the score utility, which can pass -1 in a game still worth playing on).
         log.low_streak[me] = log.low_streak[me] + 1 if value < self.config.resign_threshold else 0
         if log.low_streak[me] >= self.config.resign_consecutive:
             if not log.no_resign:

@@ -14,7 +14,10 @@ leaves (two passes or the move cap) are valued exactly by the row's rules count
 (``scoring.count_row``: area, every stone on the board alive; or territory + prisoners, with the
 tax, stones inside the opponent's pass-alive territory dead) and never evaluated. Each row has its own rules (``set_rules``): one search serves a mix of
 rule sets, as self-play's ``rules_mix`` draws them.
-Values follow ``selfplay.tree``: each node's from the view of its own side to move.
+Values follow ``selfplay.tree``: each node's from the view of its own side to move. They are the
+search's utility (``selfplay.utility``): the win/loss value, plus a score utility when the config
+has one (then the evaluator must return its score lead, a terminal leaf's lead is its count, and the
+tree keeps the win/loss part apart for ``root_value`` and the win rates reported).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from go_engine.rules import Rules
 from selfplay import gumbel as G
 from selfplay import move_choice
 from selfplay import node_stats as NS
-from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row
+from selfplay import utility as U
+from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row, win_loss_arrays
 
 # An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
 # (logits, value, aux dict). Values are P(win) - P(loss) from the side to move's view. It must not
@@ -56,6 +60,12 @@ class KernelParams(NamedTuple):
     gumbel_c_visit: float
     gumbel_c_scale: float
     max_moves: int
+    score_utility: bool  # values hold win/loss + score utility (``selfplay.utility``)
+    static_score_factor: float
+    static_score_scale: float  # points: STATIC_SCORE_SCALE * sqrt(board area)
+    dynamic_score_factor: float
+    dynamic_score_scale: float  # points: dynamic_score_center_scale * sqrt(board area), also the center's cap
+    score_center_zero_weight: float
 
 
 class RowState(NamedTuple):
@@ -88,6 +98,8 @@ class RowState(NamedTuple):
     avoid_depth: np.ndarray  # [B] int32     the largest of ``avoid[b]`` (0: no restriction in this row's search)
     wide_noise: np.ndarray  # [B] float32    KataGo's wideRootNoise at this row's root (0: off)
     wide_seed: np.ndarray  # [B] uint64      seed of the wide-root-noise draws
+    score_center: np.ndarray  # [B] float32  score utility's dynamic center, root's side to move's view, fixed for a search
+    center_stale: np.ndarray  # [B] bool     the root changed since score_center was set (set anew when a search starts)
 
 
 # ---- kernels --------------------------------------------------------------------------------
@@ -101,6 +113,14 @@ def terminal_margin(s: B.BoardState, b: int, st: RowState) -> float:
     margin = S.count_row(s, b, st.scoring_rule[b], st.tax_rule[b], st.suicide_rule[b], 0.0, st.owner[b], st.score_work[b])
     S.stone_ownership_row(s, b, st.owner[b])
     return margin
+
+
+@row_kernel
+def leaf_score_utility(lead: float, st: RowState, b: int, depth: int, prm: KernelParams) -> float:
+    """Score utility of a node ``depth`` plies below row ``b``'s root whose side to move leads by
+    ``lead``: the row's dynamic center is the root's side to move's, so odd depths see it negated."""
+    center = st.score_center[b] if depth % 2 == 0 else -st.score_center[b]
+    return U.score_utility(lead, center, prm.static_score_factor, prm.static_score_scale, prm.dynamic_score_factor, prm.dynamic_score_scale)
 
 
 @row_kernel
@@ -285,6 +305,10 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
                 margin = terminal_margin(scratch, b, st)
                 black = 1.0 if margin > 0 else (-1.0 if margin < 0 else 0.0)
                 t.raw_value[b, leaf] = black if scratch.to_play[b] == B.BLACK else -black
+                if prm.score_utility:  # the count's margin is the lead: an exact score utility too
+                    lead = margin if scratch.to_play[b] == B.BLACK else -margin
+                    t.raw_win_loss[b, leaf] = t.raw_value[b, leaf]
+                    t.raw_value[b, leaf] += leaf_score_utility(lead, st, b, depth, prm)
                 NS.record_terminal_row(stats, b, leaf, scratch, st.owner[b], margin)
             else:
                 st.slot[b] = 0
@@ -386,26 +410,39 @@ def restrict_row(t: Tree, st: RowState, b: int, node: int, depth: int) -> None:
 
 
 @row_kernel
-def backup_row(t: Tree, b: int, leaf: int, value: float) -> None:
-    """Add ``value`` (leaf's side to move) along the path, flipping sign at every ply."""
+def backup_row(t: Tree, b: int, leaf: int, value: float, win_loss: float) -> None:
+    """Add ``value`` (leaf's side to move) along the path, flipping sign at every ply; and
+    ``win_loss``, its win/loss part, where the tree keeps it apart (a score utility)."""
     node = leaf
     v = value
+    w = win_loss
+    apart = t.win_loss_sum.shape[1] > 0
     while node != NO_PARENT:
         t.visits[b, node] += 1
         t.value_sum[b, node] += v
         t.value_sq_sum[b, node] += v * v
+        if apart:
+            t.win_loss_sum[b, node] += w
         v = -v
+        w = -w
         node = t.parent[b, node]
 
 
 @row_kernel
-def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray) -> None:
+def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray, prm: KernelParams) -> None:
     leaf = st.leaf[b]
     if leaf < 0:
         return
     s = st.slot[b]
     if s >= 0:
         v = values[s]
+        w = v
+        if prm.score_utility:
+            if leaf == ROOT and st.root_pending[b]:  # a fresh root: the search's center is its score
+                st.score_center[b] = U.dynamic_center(scores[s], prm.score_center_zero_weight, prm.dynamic_score_scale)
+                st.center_stale[b] = False
+            t.raw_win_loss[b, leaf] = w
+            v = np.float32(w + leaf_score_utility(scores[s], st, b, st.leaf_depth[b], prm))
         t.raw_value[b, leaf] = v
         expand_row(t, st, b, leaf, logits[s], legal[s])
         if st.avoid_depth[b] > st.leaf_depth[b] > 0:
@@ -413,7 +450,8 @@ def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values:
         NS.record_eval_row(stats, b, leaf, s, scores, ownership)
     else:
         v = t.raw_value[b, leaf]
-    backup_row(t, b, leaf, v)
+        w = t.raw_win_loss[b, leaf] if prm.score_utility else v
+    backup_row(t, b, leaf, v, w)
     if leaf == ROOT and st.root_pending[b]:
         st.root_pending[b] = False
     else:
@@ -421,12 +459,13 @@ def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values:
 
 
 @njit(cache=True, parallel=True)
-def expand_and_backup(t: Tree, st: RowState, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray) -> None:
+def expand_and_backup(t: Tree, st: RowState, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray, prm: KernelParams) -> None:
     """Expand every evaluated leaf from ``logits[slot]`` ([k, A]) / ``values[slot]`` ([k]) and back
     up every leaf of this step (terminal leaves with their exact value); with ``stats`` tracked,
-    store each evaluated leaf's ``scores[slot]`` ([k]) and ``ownership[slot]`` ([k, n*n])."""
+    store each evaluated leaf's ``scores[slot]`` ([k]) and ``ownership[slot]`` ([k, n*n]); with a
+    score utility (``prm``), back up value + the score utility of ``scores[slot]``."""
     for b in prange(t.visits.shape[0]):
-        expand_backup_row(t, st, b, logits, values, legal, stats, scores, ownership)
+        expand_backup_row(t, st, b, logits, values, legal, stats, scores, ownership, prm)
 
 
 @row_kernel
@@ -438,6 +477,7 @@ def root_legal_row(roots: B.BoardState, b: int, ko_rule: int, suicide_rule: int,
 
 
 def kernel_params(config: SearchConfig, rules: Rules, n: int) -> KernelParams:
+    sqrt_area = float(n)  # square boards
     return KernelParams(
         c_puct_init=float(config.c_puct_init),
         c_puct_base=float(config.c_puct_base),
@@ -447,6 +487,12 @@ def kernel_params(config: SearchConfig, rules: Rules, n: int) -> KernelParams:
         gumbel_c_visit=float(config.gumbel_c_visit),
         gumbel_c_scale=float(config.gumbel_c_scale),
         max_moves=int(B.move_cap(rules, n)),
+        score_utility=bool(config.uses_score_utility),
+        static_score_factor=float(config.static_score_utility_factor),
+        static_score_scale=U.STATIC_SCORE_SCALE * sqrt_area,
+        dynamic_score_factor=float(config.dynamic_score_utility_factor),
+        dynamic_score_scale=float(config.dynamic_score_center_scale) * sqrt_area,
+        score_center_zero_weight=float(config.dynamic_score_center_zero_weight),
     )
 
 
@@ -477,7 +523,7 @@ class BatchedMCTS:
         self.params = kernel_params(config, rules, n)
         if max_moves is not None:
             self.params = self.params._replace(max_moves=int(max_moves))
-        self.tree = new_tree(nb, config.capacity(self.max_simulations), A)
+        self.tree = new_tree(nb, config.capacity(self.max_simulations), A, win_loss=config.uses_score_utility)
         # The scratch rows (leaf positions) share the roots' superko set: a leaf's path inserts its
         # positions and removes them again within the step (``select_row``), so a simulation
         # copies no superko set.
@@ -514,10 +560,14 @@ class BatchedMCTS:
             avoid_depth=np.zeros(nb, np.int32),
             wide_noise=np.zeros(nb, np.float32),
             wide_seed=np.zeros(nb, np.uint64),
+            score_center=np.zeros(nb, np.float32),
+            center_stale=np.ones(nb, np.bool_),
         )
         self._remap = np.zeros(N, np.int32)
+        self._sign = np.zeros(N, np.float64)  # work space of ``node_stats.root_score_mean``
         # Analysis statistics (selfplay.node_stats), off unless asked for: zero-width arrays then.
-        self.stats = NS.new_stats(nb, N, n, track_scores, track_ownership)
+        # A score utility keeps each node's score: after a tree reuse its center is the kept root's mean.
+        self.stats = NS.new_stats(nb, N, n, track_scores or config.uses_score_utility, track_ownership)
         self._no_scores = np.zeros(0, np.float32)
         self._no_ownership = np.zeros((0, 0), np.float32)
         self._legal_row = np.zeros(A, np.bool_)
@@ -562,6 +612,11 @@ class BatchedMCTS:
             st.sims_left[b] = s
             st.planes_depth[b] = -1  # the root may have changed since the last search
             st.root_pending[b] = not t.expanded[b, ROOT]
+            if cfg.uses_score_utility and st.center_stale[b] and t.expanded[b, ROOT]:
+                # A kept root: the center is its subtree's mean score (a fresh root's is set by its evaluation).
+                expected = NS.root_score_mean(t, self.stats, b, self._sign)
+                st.score_center[b] = U.dynamic_center(expected, cfg.dynamic_score_center_zero_weight, self.params.dynamic_score_scale)
+                st.center_stale[b] = False
             st.use_gumbel[b] = cfg.gumbel
             st.noise_eps[b] = 0.0
             st.forced[b] = False
@@ -622,6 +677,7 @@ class BatchedMCTS:
     def _clear_options(self, b: int) -> None:
         self.rows.avoid_depth[b] = 0
         self.rows.wide_noise[b] = 0.0
+        self.rows.center_stale[b] = True  # a new root: the next search sets its own center
 
     def _fresh_row(self, b: int) -> None:
         reset_row(self.tree, b)
@@ -649,7 +705,7 @@ class BatchedMCTS:
         else:
             logits = np.zeros((0, self.num_actions), np.float32)
             values = np.zeros(0, np.float32)
-        expand_and_backup(self.tree, st, logits, values, self.legal, self.stats, scores, ownership)
+        expand_and_backup(self.tree, st, logits, values, self.legal, self.stats, scores, ownership, self.params)
         self.evaluations += k
         return k
 
@@ -658,6 +714,9 @@ class BatchedMCTS:
         for what it does not predict."""
         aux = out[2] if len(out) > 2 else {}
         n2 = self.num_actions - 1
+        if self.params.score_utility and "score" not in aux:
+            raise ValueError("the search's score utility (static/dynamic_score_utility_factor > 0) needs the evaluator's "
+                             "score lead (aux 'score'); this evaluator returns none")
         scores = np.ascontiguousarray(aux["score"], np.float32) if "score" in aux else np.zeros(k, np.float32)
         if self.stats.ownership.shape[1] == 0:
             ownership = self._no_ownership
@@ -687,7 +746,14 @@ class BatchedMCTS:
         return child_visits(self.tree, b)
 
     def root_value(self, b: int) -> float:
-        """Mean value of row ``b``'s root, side to move's view."""
+        """Mean win/loss value of row ``b``'s root, side to move's view (without the score utility:
+        what resignation and win rates read)."""
+        t = self.tree
+        return float(win_loss_arrays(t)[0][b, ROOT] / max(t.visits[b, ROOT], 1))
+
+    def root_utility(self, b: int) -> float:
+        """Mean utility of row ``b``'s root, side to move's view (what the search maximises; the
+        same as ``root_value`` without a score utility)."""
         t = self.tree
         return float(t.value_sum[b, ROOT] / max(t.visits[b, ROOT], 1))
 

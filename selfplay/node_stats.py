@@ -2,8 +2,9 @@
 stored, and a node's subtree values (the visit-weighted mean over every evaluation made below it,
 as KataGo averages them) are summed up on request.
 
-Off in self-play: a search built without them allocates zero-width arrays and the kernels skip
-them. The search calls ``record_eval_row`` when a leaf is evaluated and ``record_terminal_row``
+Off in self-play, unless the search has a score utility (``selfplay.utility``), whose dynamic
+center after a tree reuse is the kept root's mean score (``root_score_mean``; scores only): a
+search built without them allocates zero-width arrays and the kernels skip them. The search calls ``record_eval_row`` when a leaf is evaluated and ``record_terminal_row``
 when it first reaches a finished game; the rest runs only when someone asks for the values.
 
 Point of view: as ``selfplay.tree``, each node's numbers are from the view of the player to move
@@ -131,6 +132,24 @@ def _subtree_sums(t: Tree, stats: NodeStats, b: int, s1: np.ndarray, s2: np.ndar
                 for k in range(o1.shape[1]):
                     o1[p, k] -= o1[i, k]
                     o2[p, k] += o2[i, k]
+
+
+@njit(cache=True)
+def root_score_mean(t: Tree, stats: NodeStats, b: int, sign: np.ndarray) -> float:
+    """The root's subtree mean score (side to move at the root), as ``subtree_values`` gives it,
+    without the other nodes' sums: each node's own evaluations weighted by its visits less its
+    children's, counted with the sign of the root's view (``sign``: [N] float64 work space)."""
+    total = float(t.visits[b, 0]) * stats.score[b, 0]
+    sign[0] = 1.0
+    for i in range(1, t.num_nodes[b]):
+        p = t.parent[b, i]
+        if p == NO_PARENT:
+            continue
+        sign[i] = -sign[p]  # parents come before children
+        n = float(t.visits[b, i])
+        # Node i's own weight is its visits less its children's: here it adds n at i and takes n at its parent.
+        total += n * (sign[i] * stats.score[b, i] - sign[p] * stats.score[b, p])
+    return total / max(float(t.visits[b, 0]), 1.0)
 
 
 def subtree_values(t: Tree, stats: NodeStats, b: int) -> SubtreeValues:

@@ -7,6 +7,11 @@ ids is itself a tree. Per-node arrays are ``[B, N]``, per-child arrays ``[B, N, 
 Point of view: every per-node value (``value_sum``, ``raw_value``) is from the view of the player
 to move AT THAT NODE (the view the evaluator reports), so the parent sees child ``c``'s
 Q as ``-value_sum[c] / visits[c]``.
+
+Values are the search's utility (``selfplay.utility``): the win/loss value, plus a score utility
+when the search has one. Then the tree also keeps the win/loss part alone (``win_loss_sum``,
+``raw_win_loss``) for what must not see the score (win rates, resignation); without one those
+arrays are zero-width and the win/loss value is ``value_sum`` itself (``win_loss_arrays``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class Tree(NamedTuple):
     children: np.ndarray  # [B, N, A] int32 child node id, UNVISITED or ILLEGAL
     prior: np.ndarray  # [B, N, A] float32 prior probabilities (0 where illegal); the root's may hold noise
     num_nodes: np.ndarray  # [B] int32     nodes in use (ids 0 .. num_nodes-1)
+    win_loss_sum: np.ndarray  # [B, N] float32 (or [B, 0]) sum of the backed-up win/loss values when values hold a score utility
+    raw_win_loss: np.ndarray  # [B, N] float32 (or [B, 0]) evaluator win/loss value (exact at terminals) when values hold a score utility
 
     @property
     def batch_size(self) -> int:
@@ -53,8 +60,9 @@ class Tree(NamedTuple):
         return self.children.shape[2]
 
 
-def new_tree(batch: int, capacity: int, num_actions: int) -> Tree:
-    """Empty trees (each row: an unexpanded root), allocated once per worker."""
+def new_tree(batch: int, capacity: int, num_actions: int, win_loss: bool = False) -> Tree:
+    """Empty trees (each row: an unexpanded root), allocated once per worker; ``win_loss``: values
+    will hold a score utility, so the win/loss part gets arrays of its own."""
     if batch < 1 or capacity < 2 or num_actions < 2:
         raise ValueError(f"tree needs batch >= 1, capacity >= 2, actions >= 2; got {batch}, {capacity}, {num_actions}")
     tree = Tree(
@@ -69,6 +77,8 @@ def new_tree(batch: int, capacity: int, num_actions: int) -> Tree:
         children=np.full((batch, capacity, num_actions), ILLEGAL, np.int32),
         prior=np.zeros((batch, capacity, num_actions), np.float32),
         num_nodes=np.ones(batch, np.int32),
+        win_loss_sum=np.zeros((batch, capacity if win_loss else 0), np.float32),
+        raw_win_loss=np.zeros((batch, capacity if win_loss else 0), np.float32),
     )
     return tree
 
@@ -95,6 +105,9 @@ def clear_node(t: Tree, b: int, i: int, parent: int, action: int) -> None:
     t.action[b, i] = action
     t.expanded[b, i] = False
     t.terminal[b, i] = False
+    if t.win_loss_sum.shape[1] > 0:
+        t.win_loss_sum[b, i] = 0.0
+        t.raw_win_loss[b, i] = 0.0
 
 
 @row_kernel
@@ -132,6 +145,9 @@ def reroot_row(t: Tree, b: int, new_root: int, max_keep: int, remap: np.ndarray)
         t.raw_value[b, j] = t.raw_value[b, i]
         t.expanded[b, j] = t.expanded[b, i]
         t.terminal[b, j] = t.terminal[b, i]
+        if t.win_loss_sum.shape[1] > 0:
+            t.win_loss_sum[b, j] = t.win_loss_sum[b, i]
+            t.raw_win_loss[b, j] = t.raw_win_loss[b, i]
         if j == 0:
             t.parent[b, j] = NO_PARENT
             t.action[b, j] = NO_ACTION
@@ -162,6 +178,8 @@ def row_to_dict(tree: Tree, b: int) -> dict[str, list]:
         "terminal": tree.terminal[b, :m].astype(int).tolist(),
         "children": tree.children[b, :m].tolist(),
         "prior": [[round(float(p), 5) for p in row] for row in tree.prior[b, :m]],
+        **({"win_loss_sum": [round(float(v), 5) for v in tree.win_loss_sum[b, :m]],
+            "raw_win_loss": [round(float(v), 5) for v in tree.raw_win_loss[b, :m]]} if tree.win_loss_sum.shape[1] else {}),
     }
 
 
@@ -172,10 +190,28 @@ def child_visits(tree: Tree, b: int, node: int = ROOT) -> np.ndarray:
 
 
 def child_q(tree: Tree, b: int, node: int = ROOT) -> np.ndarray:
-    """``[A] float32`` mean value of each visited child from ``node``'s side to move (NaN where unvisited)."""
+    """``[A] float32`` mean value (utility) of each visited child from ``node``'s side to move (NaN where unvisited)."""
+    return _child_means(tree, tree.value_sum, b, node)
+
+
+def child_win_loss(tree: Tree, b: int, node: int = ROOT) -> np.ndarray:
+    """``[A] float32`` mean win/loss value of each visited child from ``node``'s side to move (NaN
+    where unvisited): ``child_q`` without the score utility."""
+    return _child_means(tree, win_loss_arrays(tree)[0], b, node)
+
+
+def win_loss_arrays(tree: Tree) -> tuple[np.ndarray, np.ndarray]:
+    """``(sums [B, N], raw [B, N])`` of the win/loss values: ``win_loss_sum`` / ``raw_win_loss`` when
+    the values hold a score utility, else ``value_sum`` / ``raw_value`` (the same thing then)."""
+    if tree.win_loss_sum.shape[1] > 0:
+        return tree.win_loss_sum, tree.raw_win_loss
+    return tree.value_sum, tree.raw_value
+
+
+def _child_means(tree: Tree, sums: np.ndarray, b: int, node: int) -> np.ndarray:
     idx = tree.children[b, node]
     safe = np.maximum(idx, 0)
     n = tree.visits[b, safe].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = -tree.value_sum[b, safe] / n
+        q = -sums[b, safe] / n
     return np.where((idx >= 0) & (n > 0), q, np.nan).astype(np.float32)

@@ -18,7 +18,7 @@ from go_engine import board as B
 from go_engine import coords
 from go_engine import symmetry
 from selfplay.mcts import BatchedMCTS
-from selfplay.tree import ROOT, child_visits
+from selfplay.tree import ROOT, child_visits, win_loss_arrays
 
 MAX_MOVE_INFOS = 64  # candidate moves listed (the most visited); KataGo lists every visited one
 
@@ -75,6 +75,8 @@ def result_json(query, turn: int, mcts: BatchedMCTS, b: int, raw_policy: np.ndar
         return x if sign > 0 else 1.0 - x
 
     values = mcts.subtree_values(b)
+    # Win rates are the win/loss values; utility (and its LCB) the search's (win/loss + score utility, if any).
+    win_loss, raw_win_loss = win_loss_arrays(t)
     visits = child_visits(t, b)
     prior = raw_policy if raw_policy is not None else t.prior[b, ROOT]
     best = mcts.best_action_lcb(b) if visits.max() > 0 else -1
@@ -87,10 +89,11 @@ def result_json(query, turn: int, mcts: BatchedMCTS, b: int, raw_policy: np.ndar
         child = int(t.children[b, ROOT, a])
         v = int(visits[a])
         mean = float(-t.value_sum[b, child] / v)  # root's view
+        wl = float(-win_loss[b, child] / v)
         var = float(t.value_sq_sum[b, child]) / v - mean * mean if v > 1 else 1.0
         stderr = math.sqrt(max(var, 0.0) / v) if v > 1 else 1.0
-        winrate = (1.0 + mean) / 2.0
-        lcb = (1.0 + mean - lcb_z * stderr) / 2.0
+        winrate = (1.0 + wl) / 2.0
+        lcb = (1.0 + wl - lcb_z * stderr) / 2.0  # the utility's radius on the win rate (KataGo's getHackedLCBForWinrate)
         lead = -float(values.score_mean[child])
         pv, pv_visits = principal_variation(mcts, b, a, query.pv_len + 1)
         info = {
@@ -98,7 +101,7 @@ def result_json(query, turn: int, mcts: BatchedMCTS, b: int, raw_policy: np.ndar
             "playSelectionValue": float(v), "utility": sign * mean, "winrate": wr(winrate),
             "scoreMean": sign * lead, "scoreSelfplay": sign * lead, "scoreLead": sign * lead,
             "scoreStdev": float(values.score_stdev[child]), "prior": float(prior[a]),
-            "lcb": wr(lcb), "utilityLcb": sign * (2.0 * lcb - 1.0), "order": order,
+            "lcb": wr(lcb), "utilityLcb": sign * (2.0 * lcb - 1.0 + (mean - wl)), "order": order,
             "pv": [coords.action_to_gtp(x, n) for x in pv],
         }
         if query.include_pv_visits:
@@ -111,11 +114,12 @@ def result_json(query, turn: int, mcts: BatchedMCTS, b: int, raw_policy: np.ndar
         infos.append(info)
     root_visits = int(t.visits[b, ROOT])
     root_mean = float(t.value_sum[b, ROOT] / max(root_visits, 1))
+    root_wl = float(win_loss[b, ROOT] / max(root_visits, 1))
     lead = float(values.score_mean[ROOT])
-    raw_value = float(t.raw_value[b, ROOT])
+    raw_value = float(raw_win_loss[b, ROOT])
     raw_lead = float(mcts.stats.score[b, ROOT])
     root_info = {
-        "visits": root_visits, "weight": float(root_visits), "winrate": wr((1.0 + root_mean) / 2.0),
+        "visits": root_visits, "weight": float(root_visits), "winrate": wr((1.0 + root_wl) / 2.0),
         "scoreSelfplay": sign * lead, "scoreLead": sign * lead, "scoreStdev": float(values.score_stdev[ROOT]),
         "utility": sign * root_mean, "currentPlayer": "B" if to_play == B.BLACK else "W",
         "thisHash": hashes[0], "symHash": hashes[1],

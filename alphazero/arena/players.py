@@ -177,6 +177,17 @@ def read_run_search(config_path: Path) -> SearchConfig:
         raise SpecError(f"{config_path}: cannot read the run's search config ({e})") from None
 
 
+def engine_search_config(checkpoint: str | Path | None) -> SearchConfig:
+    """The search ``alphazero gtp`` and ``alphazero analysis`` play a checkpoint with: the default
+    constants, with the score utility of the checkpoint's run (``RUN/config.json`` of
+    ``RUN/models/<generation>``) when it has one, so a network trained with a score utility plays
+    with it. SpecError when that file cannot be read."""
+    config_path = run_config_path(Path(checkpoint)) if checkpoint else None
+    if config_path is None:
+        return SearchConfig()
+    return SearchConfig().with_score_utility_of(read_run_search(config_path))
+
+
 def play_search_config(search: SearchConfig, visits: int | None) -> SearchConfig:
     """A self-play search as a player plays it: no Dirichlet noise, no forced playouts (Gumbel
     play draws no root noise either: players search with ``full_search=False``), and
@@ -186,12 +197,16 @@ def play_search_config(search: SearchConfig, visits: int | None) -> SearchConfig
 
 
 def describe_search(spec: PlayerSpec) -> str:
-    """One line on an mcts spec's search, e.g. ``Gumbel (8 considered), 16 visits, from RUN/config.json``."""
+    """One line on an mcts spec's search, e.g. ``Gumbel (8 considered), 16 visits, from RUN/config.json``
+    (``... with score utility (static 0.1, dynamic 0.3), ...`` when it has one)."""
     if spec.kind != "mcts":
         return spec.kind
     search = SearchConfig.from_dict(spec.search) if spec.search is not None else SearchConfig()
     kind = (f"Gumbel ({search.gumbel_considered} considered)" if search.gumbel
             else f"PUCT (c_puct_init {search.c_puct_init:g})")
+    if search.uses_score_utility:
+        kind += (f" with score utility (static {search.static_score_utility_factor:g}, "
+                 f"dynamic {search.dynamic_score_utility_factor:g})")
     budget = f"{spec.seconds:g} s per move" if spec.seconds is not None else f"{spec.visits} visits"
     return f"{kind}, {budget}, " + (f"from {spec.search_from}" if spec.search_from else "the default search")
 
@@ -444,14 +459,14 @@ class GumbelNetworkPlayer:
         return mcts
 
     def genmove(self, game: BoardHistory, colour: int) -> int:
-        from selfplay.tree import ROOT, child_q
+        from selfplay.tree import ROOT, child_win_loss
 
         if game.to_play != colour:
             raise Forfeit("error", f"asked to move for colour {colour} out of turn")
         mcts = self._search(game)
         action = int(mcts.gumbel_action(0))
         root = (1.0 + mcts.root_value(0)) / 2.0
-        q = float(child_q(mcts.tree, 0)[action])
+        q = float(child_win_loss(mcts.tree, 0)[action])  # win/loss: resigning ignores the score utility
         best = (1.0 + q) / 2.0 if math.isfinite(q) else root
         if hopeless(int(mcts.tree.visits[0, ROOT]), root, best, lambda: self._score_lead(game), self.resign_winrate):
             return RESIGN

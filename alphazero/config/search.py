@@ -13,7 +13,9 @@ from go_engine.rules import Rules, parse_rules_name, preset
 
 @dataclass(frozen=True)
 class SearchConfig(ConfigBase):
-    """How one batched MCTS runs (see ``selfplay.mcts``). Values are in [-1, 1]: P(win) - P(loss)."""
+    """How one batched MCTS runs (see ``selfplay.mcts``). Values are in [-1, 1]: P(win) - P(loss);
+    with a score utility the search's utility adds up to the two factors' sum (see
+    static_score_utility_factor)."""
 
     simulations: int = 200
     """Simulations of a full search (one evaluator call per simulation step across all games)."""
@@ -63,6 +65,26 @@ class SearchConfig(ConfigBase):
     """Play (not self-play) chooses the child with the best lower confidence bound Q - z * stderr."""
     lcb_min_visit_fraction: float = 0.1
     """Only children with at least this fraction of the most-visited child's visits are LCB candidates."""
+    static_score_utility_factor: float = 0.0
+    """Score utility (KataGo's staticScoreUtilityFactor), 0 = off: the search backs up a utility,
+    the win/loss value plus this times (2/pi) atan(lead / (2 sqrt(board area))), lead the score
+    head's points for the side to move (the rules' count at a finished game), plus the dynamic
+    term (dynamic_score_utility_factor), so the search keeps preferring bigger wins once the game
+    is decided. PUCT, Gumbel's completed Q, LCB and the policy target see the utility; the win
+    rates reported, resignation and the value target stay win/loss. KataGo plays with 0.1 (its
+    gtp_example.cfg) and self-plays with 0 (selfplay1.cfg). Needs a network with a score head."""
+    dynamic_score_utility_factor: float = 0.0
+    """Score utility (KataGo's dynamicScoreUtilityFactor), 0 = off: the utility adds this times
+    (2/pi) atan((lead - center) / (dynamic_score_center_scale * sqrt(board area))), the center being
+    the root's score estimate when the search of the move starts (the root's network score, or the
+    kept subtree's mean score with tree reuse) moved toward 0 by dynamic_score_center_zero_weight:
+    most sensitive to score changes near the expected result. KataGo: 0.3 in play, 0.4 in self-play."""
+    dynamic_score_center_scale: float = 0.75
+    """Width of the dynamic score term in units of sqrt(board area) (KataGo's dynamicScoreCenterScale:
+    0.75 in play, 0.5 in self-play); also the most the center may move from the root's estimate."""
+    dynamic_score_center_zero_weight: float = 0.2
+    """Fraction of the way the dynamic center moves from the root's score estimate toward 0 (KataGo's
+    dynamicScoreCenterZeroWeight: 0.2 in play, 0.25 in self-play), capped at one dynamic_score_center_scale."""
 
     def validate(self) -> None:
         require(1 <= self.simulations <= 1_000_000, f"simulations must be in [1, 1000000], got {self.simulations}")
@@ -79,6 +101,10 @@ class SearchConfig(ConfigBase):
         require(1.0 <= self.tree_capacity_factor <= 64.0, f"tree_capacity_factor must be in [1, 64], got {self.tree_capacity_factor}")
         require(self.lcb_z >= 0.0, f"lcb_z must be >= 0, got {self.lcb_z}")
         require(0.0 <= self.lcb_min_visit_fraction <= 1.0, f"lcb_min_visit_fraction must be in [0, 1], got {self.lcb_min_visit_fraction}")
+        require(0.0 <= self.static_score_utility_factor <= 1.0, f"static_score_utility_factor must be in [0, 1], got {self.static_score_utility_factor}")
+        require(0.0 <= self.dynamic_score_utility_factor <= 1.0, f"dynamic_score_utility_factor must be in [0, 1], got {self.dynamic_score_utility_factor}")
+        require(0.0 < self.dynamic_score_center_scale <= 5.0, f"dynamic_score_center_scale must be in (0, 5], got {self.dynamic_score_center_scale}")
+        require(0.0 <= self.dynamic_score_center_zero_weight <= 1.0, f"dynamic_score_center_zero_weight must be in [0, 1], got {self.dynamic_score_center_zero_weight}")
 
     def capacity(self, simulations: int | None = None) -> int:
         """Tree nodes to allocate for searches of up to ``simulations`` (default: a full search)."""
@@ -87,9 +113,22 @@ class SearchConfig(ConfigBase):
         return int(math.ceil(factor * sims)) + 1
 
     @property
+    def uses_score_utility(self) -> bool:
+        """The search backs up win/loss value + score utility (a score utility factor is above 0)."""
+        return self.static_score_utility_factor > 0.0 or self.dynamic_score_utility_factor > 0.0
+
+    def with_score_utility_of(self, other: "SearchConfig") -> "SearchConfig":
+        """This config with ``other``'s score utility fields (a run's, for a player with its own search)."""
+        return replace(self, **{name: getattr(other, name) for name in SCORE_UTILITY_FIELDS})
+
+    @property
     def reuses_tree(self) -> bool:
         """The played move's subtree becomes the next root (tree_reuse for PUCT, gumbel_tree_reuse for Gumbel)."""
         return self.gumbel_tree_reuse if self.gumbel else self.tree_reuse
+
+
+SCORE_UTILITY_FIELDS = ("static_score_utility_factor", "dynamic_score_utility_factor", "dynamic_score_center_scale",
+                        "dynamic_score_center_zero_weight")
 
 
 @dataclass(frozen=True)

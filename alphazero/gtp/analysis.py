@@ -24,10 +24,11 @@ class Candidate:
     score_lead: float  # points the side to move leads by after this move
     pv: tuple[int, ...]  # principal variation starting with ``action``
     score_stdev: float = 0.0  # spread of the score over the move's subtree
-    utility: float = 0.0  # mean value in [-1, 1]
+    utility: float = 0.0  # mean utility: the win/loss value in [-1, 1], plus the search's score utility if it has one
     pv_visits: tuple[int, ...] = ()  # visits of each node along ``pv``
     ownership: np.ndarray | None = field(default=None, compare=False)  # [n*n] in [-1, 1] after the move
     ownership_stdev: np.ndarray | None = field(default=None, compare=False)  # [n*n] in [0, 1]
+    utility_lcb: float | None = None  # utility - z * stderr; None: 2 lcb - 1 (no score utility: utility is the win/loss value)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class SearchReport:
     best_action: int = -1
     score_stdev: float = 0.0
     ownership_stdev: np.ndarray | None = field(default=None)  # [n*n] in [0, 1]
+    utility: float | None = None  # the root's mean utility; None: 2 winrate - 1 (no score utility)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def kata_line(report: SearchReport, n: int, options: AnalyzeOptions | bool = Fal
             f"info move {move} visits {cand.visits} utility {f(cand.utility)} winrate {f(cand.winrate)} "
             f"scoreMean {f(cand.score_lead)} scoreStdev {f(cand.score_stdev)} scoreLead {f(cand.score_lead)} "
             f"scoreSelfplay {f(cand.score_lead)} prior {f(cand.prior)} lcb {f(cand.lcb)} "
-            f"utilityLcb {f(2.0 * cand.lcb - 1.0)} weight {f(cand.visits)} order {order} pv {pv}".rstrip()
+            f"utilityLcb {f(2.0 * cand.lcb - 1.0 if cand.utility_lcb is None else cand.utility_lcb)} weight {f(cand.visits)} order {order} pv {pv}".rstrip()
         )
         if opts.pv_visits and cand.pv_visits:
             text += " pvVisits " + " ".join(str(v) for v in cand.pv_visits)
@@ -115,7 +117,7 @@ def kata_line(report: SearchReport, n: int, options: AnalyzeOptions | bool = Fal
         parts.append(text)
     line = " ".join(parts)
     if opts.root_info:
-        utility = 2.0 * report.winrate - 1.0
+        utility = 2.0 * report.winrate - 1.0 if report.utility is None else report.utility
         line += (
             f" rootInfo visits {report.visits} utility {f(utility)} winrate {f(report.winrate)} "
             f"scoreMean {f(report.score_lead)} scoreStdev {f(report.score_stdev)} scoreLead {f(report.score_lead)} "

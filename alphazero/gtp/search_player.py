@@ -27,7 +27,7 @@ from go_engine import coords
 from go_engine import features as F
 from go_engine.history import BoardHistory
 from selfplay.mcts import BatchedMCTS
-from selfplay.tree import ROOT, child_q, child_visits
+from selfplay.tree import ROOT, child_q, child_visits, child_win_loss
 
 CHUNK = 8  # simulations between checks of the clock / input / report interval
 MAX_TREE_SIMULATIONS = 20_000  # simulations one search may add (tree memory ~ 2 N * A * 8 bytes)
@@ -158,7 +158,9 @@ class SearchPlayer:
         t = mcts.tree
         n = game.size
         visits = child_visits(t, 0)
-        q = child_q(t, 0)  # parent's (side to move's) view
+        q = child_q(t, 0)  # parent's (side to move's) view: utility
+        wl = child_win_loss(t, 0)  # its win/loss part (the same without a score utility)
+        utility = mcts.config.uses_score_utility
         prior = t.prior[0, ROOT]
         values = mcts.subtree_values(0)  # each node's side to move: a child's numbers flip sign for the root
         own = values.ownership.shape[1] > 0
@@ -170,14 +172,16 @@ class SearchPlayer:
             child = int(t.children[0, ROOT, a])
             v = int(visits[a])
             mean = float(q[a])
+            win = float(wl[a])
             var = float(t.value_sq_sum[0, child]) / v - mean * mean if v > 1 else 1.0
             stderr = math.sqrt(max(var, 0.0) / v) if v > 1 else 1.0
             pv, pv_visits = principal_variation(mcts, 0, a, PV_LENGTH)  # the most visited line, its visits
             candidates.append(Candidate(
-                action=a, visits=v, winrate=(1.0 + mean) / 2.0, prior=float(prior[a]),
-                lcb=max(0.0, (1.0 + mean - mcts.config.lcb_z * stderr) / 2.0),
+                action=a, visits=v, winrate=(1.0 + win) / 2.0, prior=float(prior[a]),
+                lcb=max(0.0, (1.0 + win - mcts.config.lcb_z * stderr) / 2.0),  # the utility's radius on the win rate
                 score_lead=-float(values.score_mean[child]), pv=tuple(pv),
                 score_stdev=float(values.score_stdev[child]), utility=mean, pv_visits=tuple(pv_visits),
+                utility_lcb=mean - mcts.config.lcb_z * stderr if utility else None,
                 ownership=-values.ownership[child] if own else None,
                 ownership_stdev=values.ownership_stdev[child] if own else None,
             ))
@@ -195,7 +199,8 @@ class SearchPlayer:
         return SearchReport(tuple(candidates), int(t.visits[0, ROOT]), (1.0 + root_value) / 2.0, score,
                             ownership, best if order or best != n * n else n * n,
                             score_stdev=float(values.score_stdev[ROOT]) if t.visits[0, ROOT] > 0 else 0.0,
-                            ownership_stdev=values.ownership_stdev[ROOT].astype(np.float32) if own and t.visits[0, ROOT] > 0 else None)
+                            ownership_stdev=values.ownership_stdev[ROOT].astype(np.float32) if own and t.visits[0, ROOT] > 0 else None,
+                            utility=mcts.root_utility(0) if utility else None)
 
     # ---- ownership ---------------------------------------------------------------------------
     def ownership(self, game: BoardHistory) -> np.ndarray:

@@ -11,6 +11,7 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import ray
@@ -22,7 +23,7 @@ from alphazero.config.run import RunConfig
 from alphazero.game_record import GameRecord
 from alphazero.model import PolicyValueNet
 from alphazero.train.messages import LearnerReport, SelfPlayResult
-from alphazero.train.run_dir import RunDir
+from alphazero.train.run_dir import GENERATION_DIGITS, RunDir
 from alphazero.train.sample_games import record_to_sgf
 from go_engine import compiled
 from go_engine import features as F
@@ -66,6 +67,10 @@ def self_play_worker(config: RunConfig, index: int, device: str = "cpu", threads
     stages = [config.stage_rules(k) for k in range(max(1, len(config.curriculum.stages)))]
     return SelfPlayWorker(network, config.search, config.selfplay, config.history, stages, index,
                           config.loop.seed, stage_ids=config.curriculum.enabled)
+
+
+def _write_sample_sgf(record: GameRecord, path: Path) -> None:
+    write_bytes_atomic(path, sgf.to_sgf_bytes(record_to_sgf(record, f"gen{int(record.model_version)}")))
 
 
 @ray.remote(max_restarts=-1, max_task_retries=-1)
@@ -129,33 +134,31 @@ class ReplayActor:
             if self.buffer.add(record):
                 added += 1
                 positions += record.num_positions
-                self._maybe_sgf(record)
-                self._maybe_heldout(record)
+                self._keep_copies(record)
         return {"added": added, "positions": positions, **self.buffer.stats()}
 
-    def _maybe_sgf(self, record: GameRecord) -> None:
-        version = int(record.model_version)
-        if self.sgf_written.get(version, 0) >= self.config.loop.sample_sgfs_per_generation:
-            return
-        self.sgf_written[version] = self.sgf_written.get(version, 0) + 1
-        try:
-            path = self.run.sgf / f"{version:06d}" / f"{record.game_id}.sgf"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(path, sgf.to_sgf_bytes(record_to_sgf(record, f"gen{version}")))
-        except (OSError, ValueError) as e:
-            log.warning("could not write sample SGF of %s: %s", record.game_id, e)
+    def _keep_copies(self, record: GameRecord) -> None:
+        """The first games of each generation are also kept as sample SGFs and held-out records."""
+        loop = self.config.loop
+        self._keep_copy(record, self.sgf_written, loop.sample_sgfs_per_generation, self.run.sgf, ".sgf", _write_sample_sgf)
+        self._keep_copy(record, self.heldout_written, loop.heldout_games_per_generation, self.run.heldout, ".npz",
+                        GameRecord.save_npz)
 
-    def _maybe_heldout(self, record: GameRecord) -> None:
+    @staticmethod
+    def _keep_copy(record: GameRecord, kept: dict[int, int], limit: int, directory: Path, suffix: str,
+                   write: Callable[[GameRecord, Path], None]) -> None:
+        """Writes ``directory/<generation>/<game id><suffix>`` for the first ``limit`` games of the
+        record's generation; a failed write is logged and skipped (the game stays in the buffer)."""
         version = int(record.model_version)
-        if self.heldout_written.get(version, 0) >= self.config.loop.heldout_games_per_generation:
+        if kept.get(version, 0) >= limit:
             return
-        self.heldout_written[version] = self.heldout_written.get(version, 0) + 1
+        kept[version] = kept.get(version, 0) + 1
         try:
-            path = self.run.heldout / f"{version:06d}" / f"{record.game_id}.npz"
+            path = directory / f"{version:0{GENERATION_DIGITS}d}" / f"{record.game_id}{suffix}"
             path.parent.mkdir(parents=True, exist_ok=True)
-            record.save_npz(path)
+            write(record, path)
         except (OSError, ValueError) as e:
-            log.warning("could not keep held-out record %s: %s", record.game_id, e)
+            log.warning("could not keep %s in %s: %s", record.game_id, directory, e)
 
     def placement(self) -> dict:
         return placement()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alphazero.atomic_io import write_bytes_atomic
@@ -29,45 +29,36 @@ log = logging.getLogger(__name__)
 GENERATION_DIGITS = 6
 
 
+# Attribute -> path below the run's root (the layout in the module docstring).
+LAYOUT: dict[str, str] = {
+    "config_path": "config.json",
+    "state_dir": "state",
+    "run_state_path": "state/run_state.json",
+    "evaluation_state_path": "state/evaluation.json",
+    "models": "models",
+    "replay": "replay",
+    "sgf": "sgf",
+    "heldout": "heldout",
+    "metrics_path": "metrics.jsonl",
+}
+
+
 @dataclass(frozen=True)
 class RunDir:
     root: Path
+    config_path: Path = field(init=False, repr=False, compare=False)
+    state_dir: Path = field(init=False, repr=False, compare=False)
+    run_state_path: Path = field(init=False, repr=False, compare=False)
+    evaluation_state_path: Path = field(init=False, repr=False, compare=False)
+    models: Path = field(init=False, repr=False, compare=False)
+    replay: Path = field(init=False, repr=False, compare=False)
+    sgf: Path = field(init=False, repr=False, compare=False)
+    heldout: Path = field(init=False, repr=False, compare=False)
+    metrics_path: Path = field(init=False, repr=False, compare=False)
 
-    @property
-    def config_path(self) -> Path:
-        return self.root / "config.json"
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / "state"
-
-    @property
-    def run_state_path(self) -> Path:
-        return self.state_dir / "run_state.json"
-
-    @property
-    def evaluation_state_path(self) -> Path:
-        return self.state_dir / "evaluation.json"
-
-    @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def replay(self) -> Path:
-        return self.root / "replay"
-
-    @property
-    def sgf(self) -> Path:
-        return self.root / "sgf"
-
-    @property
-    def heldout(self) -> Path:
-        return self.root / "heldout"
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.root / "metrics.jsonl"
+    def __post_init__(self) -> None:
+        for name, relative in LAYOUT.items():
+            object.__setattr__(self, name, Path(self.root) / relative)
 
     def model_dir(self, generation: int) -> Path:
         return self.models / f"{generation:0{GENERATION_DIGITS}d}"
@@ -97,13 +88,13 @@ class RunDir:
         return _read_state(self.run_state_path, "counters restart from the checkpoint")
 
     def write_run_state(self, state: dict) -> None:
-        write_bytes_atomic(self.run_state_path, json.dumps(state, indent=1, sort_keys=True).encode())
+        _write_state(self.run_state_path, state)
 
     def read_evaluation_state(self) -> dict | None:
         return _read_state(self.evaluation_state_path, "the gate restarts from the newest checkpoint")
 
     def write_evaluation_state(self, state: dict) -> None:
-        write_bytes_atomic(self.evaluation_state_path, json.dumps(state, indent=1, sort_keys=True).encode())
+        _write_state(self.evaluation_state_path, state)
 
     def prune_models(self, keep: int, every: int = 10, protect: frozenset[int] = frozenset()) -> None:
         """Delete all but the newest ``keep`` generations (0 = keep all); multiples of ``every`` and
@@ -118,6 +109,10 @@ class RunDir:
             for path in directory.iterdir():
                 path.unlink()
             os.rmdir(directory)
+
+
+def _write_state(path: Path, state: dict) -> None:
+    write_bytes_atomic(path, json.dumps(state, indent=1, sort_keys=True).encode())
 
 
 def _read_state(path: Path, fallback: str) -> dict | None:

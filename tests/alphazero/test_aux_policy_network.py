@@ -18,6 +18,7 @@ from alphazero.config.trainer import TrainerConfig
 from alphazero.evaluator import NetworkEvaluator
 from alphazero.model import PolicyValueNet
 from go_engine import features
+from tests.networks import spread_network
 
 torch.set_num_threads(2)
 HISTORY = 2
@@ -27,13 +28,7 @@ AUX_OVERRIDES = ["network.aux_policy=true", "trainer.opponent_policy_weight=0.15
 
 
 def perturbed(network: NetworkConfig, seed: int = 0) -> PolicyValueNet:
-    torch.manual_seed(seed)
-    net = PolicyValueNet(network, C)
-    with torch.no_grad():
-        for t in net.state_dict().values():
-            if t.is_floating_point():
-                t.add_(0.2 * torch.randn_like(t))
-    return net.eval()
+    return spread_network(C, network, seed=seed, buffers=True).eval()
 
 
 def meta(network: NetworkConfig) -> CheckpointMeta:

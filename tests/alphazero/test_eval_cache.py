@@ -35,18 +35,14 @@ from selfplay.evaluators import LinearEvaluator
 from selfplay.game_driver import SelfPlayDriver
 from selfplay.mcts import BatchedMCTS
 from alphazero.train.actors import self_play_worker
+from tests.networks import spread_network
 
 torch.set_num_threads(1)
 
 
 def network(history: int, seed: int = 0) -> PolicyValueNet:
     """A random-init tiny net with its weights spread out, so outputs differ between positions."""
-    torch.manual_seed(seed)
-    net = PolicyValueNet(network_preset("tiny"), F.num_planes(history))
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.2 * torch.randn_like(p))
-    return net
+    return spread_network(F.num_planes(history), seed=seed)
 
 
 def row_evaluator(history: int, seed: int = 0) -> NetworkEvaluator:

@@ -8,18 +8,14 @@ from alphazero.config.network import network_preset
 from alphazero.evaluator import ILLEGAL_LOGIT, NetworkEvaluator
 from alphazero.model import PolicyValueNet
 from go_engine import features
+from tests.networks import spread_network
 
 torch.set_num_threads(2)
 C = features.num_planes(2)
 
 
 def evaluator(max_batch: int = 1024, precision: str = "float32") -> NetworkEvaluator:
-    torch.manual_seed(0)
-    net = PolicyValueNet(network_preset("tiny"), C)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.2 * torch.randn_like(p))
-    return NetworkEvaluator(net, precision=precision, max_batch=max_batch)
+    return NetworkEvaluator(spread_network(C), precision=precision, max_batch=max_batch)
 
 
 def inputs(b: int, n: int, seed: int = 0):

@@ -7,6 +7,7 @@ import torch
 from alphazero.config.network import network_preset
 from alphazero.model import PolicyValueNet, scalar_value
 from go_engine import features, symmetry
+from tests.networks import spread_network
 
 torch.set_num_threads(2)
 HISTORY = 2
@@ -14,13 +15,8 @@ C = features.num_planes(HISTORY)
 
 
 def make_net(seed: int = 0) -> PolicyValueNet:
-    torch.manual_seed(seed)
-    net = PolicyValueNet(network_preset("tiny"), C)
     # Non-trivial weights everywhere (zero-initialised residual branches would hide the tower).
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.2 * torch.randn_like(p))
-    return net.eval()
+    return spread_network(C, seed=seed).eval()
 
 
 @pytest.mark.parametrize("n", [2, 3, 9, 13, 19])

@@ -7,6 +7,7 @@ from alphazero.config.network import network_preset
 from alphazero.model import PolicyValueNet, scalar_value
 from go_engine import features, symmetry
 from trainer.augment import augment, random_symmetries
+from tests.networks import spread_network
 
 torch.set_num_threads(2)
 C = features.num_planes(2)
@@ -16,11 +17,7 @@ class SymmetrisedNet:
     """Averages a random net over the 8 symmetries: equivariant by construction."""
 
     def __init__(self) -> None:
-        torch.manual_seed(0)
-        self.net = PolicyValueNet(network_preset("tiny"), C).eval()
-        with torch.no_grad():
-            for p in self.net.parameters():
-                p.add_(0.2 * torch.randn_like(p))
+        self.net = spread_network(C).eval()
 
     def __call__(self, planes: np.ndarray):
         n = planes.shape[-1]

@@ -92,70 +92,98 @@ def encode_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, scoring
 def encode_legal_row(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, scoring_rule: int, tax_rule: int, out: np.ndarray, legal) -> int:
     """``encode_row``, and where ``legal`` ([A] bool) is given also ``board.legal_row`` into it
     from the same legality scan (the ko plane needs one); returns the legal count (0 without ``legal``)."""
-    return encode_legal_row_newest(s, b, ko_rule, suicide_rule, scoring_rule, tax_rule, out, legal, _layout(out.shape[0])[1])
+    return encode_legal_row_newest(s, b, ko_rule, suicide_rule, scoring_rule, tax_rule, out, legal, _layout(out.shape[0])[1], False)
 
 
 @row_kernel
-def encode_legal_row_newest(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, scoring_rule: int, tax_rule: int, out: np.ndarray, legal, history_steps: int) -> int:
+def encode_legal_row_newest(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, scoring_rule: int, tax_rule: int, out: np.ndarray, legal, history_steps: int, constants_kept: bool) -> int:
     """``encode_legal_row`` that writes only the ``history_steps`` newest steps of the stone
     history (planes ``i`` and ``k + i`` for ``i < history_steps``) and leaves the older ones as
-    they are: for a caller whose ``out`` already holds them (the search, whose leaves at one depth
-    below one root share those steps)."""
-    P = s.board.shape[1]
-    W = int(np.sqrt(P) + 0.5)
+    they are, and with ``constants_kept`` leaves the planes that are uniform over the board (side
+    to move, rules, komi) as they are too: for a caller whose ``out`` already holds them (the
+    search, whose leaves at one depth below one root share those steps, the side to move, the
+    rules and the komi). Every other element of ``out`` is written exactly once."""
+    W = int(np.sqrt(s.board.shape[1]) + 0.5)
     n = W - 2
-    K = s.history.shape[1]
     version, k = _layout(out.shape[0])
-    last = out.shape[0] - 1  # the komi plane
+    _history_planes(s, b, out, k, min(k, history_steps), n, W)
+    _liberty_planes(s, b, out, k, n, W)
+    if not constants_kept:
+        _uniform_planes(s, b, out, k, version, ko_rule, suicide_rule, scoring_rule, tax_rule, n)
+    return _legal_and_ko(s, b, ko_rule, suicide_rule, legal, out[2 * k + 4], n)
+
+
+@njit(cache=True, inline="always")
+def _history_planes(s: B.BoardState, b: int, out: np.ndarray, k: int, steps: int, n: int, W: int) -> None:
+    """Planes ``i`` (own stones) and ``k + i`` (the opponent's) for the ``steps`` newest history
+    steps; before the game's start the oldest stored position repeats."""
+    K = s.history.shape[1]
     me = s.to_play[b]
     opp = 3 - me
-    # Every element of ``out`` is written exactly once below (the ko plane zeroed here, set by the
-    # scan), but for the history steps the caller keeps.
     now = s.num_moves[b]
-    for i in range(min(k, history_steps)):
+    for i in range(steps):
         slot = (now - i) % K if i < K else now % K
         for r in range(n):
             for c in range(n):
                 v = s.history[b, slot, (r + 1) * W + c + 1]
                 out[i, r, c] = 1.0 if v == me else 0.0
                 out[k + i, r, c] = 1.0 if v == opp else 0.0
-    black = 1.0 if me == B.BLACK else 0.0
-    superko = 1.0 if ko_rule != B.KO_SIMPLE else 0.0
-    situational = 1.0 if ko_rule == B.KO_SITUATIONAL else 0.0
-    suicide = 1.0 if suicide_rule == B.SUICIDE_ALLOWED else 0.0
-    territory = 1.0 if scoring_rule == 1 else 0.0
-    taxed = 1.0 if tax_rule != 0 else 0.0
-    all_tax = 1.0 if tax_rule == 2 else 0.0
-    komi = s.komi[b] / KOMI_SCALE  # white's komi + handicap bonus; negated for black
-    if me == B.BLACK:
-        komi = -komi
+
+
+@njit(cache=True, inline="always")
+def _liberty_planes(s: B.BoardState, b: int, out: np.ndarray, k: int, n: int, W: int) -> None:
+    """Planes ``2k+1 .. 2k+3`` (stones whose chain has 1, 2, 3+ liberties), and the ko plane
+    ``2k+4`` zeroed for the legality scan to set."""
     for r in range(n):
         for c in range(n):
             p = (r + 1) * W + c + 1
             v = s.board[b, p]
             stone = v == B.BLACK or v == B.WHITE
             libs = s.chain_libs[b, s.chain_head[b, p]] if stone else 0
-            out[2 * k, r, c] = black
             out[2 * k + 1, r, c] = 1.0 if stone and libs == 1 else 0.0
             out[2 * k + 2, r, c] = 1.0 if stone and libs == 2 else 0.0
             out[2 * k + 3, r, c] = 1.0 if stone and libs != 1 and libs != 2 else 0.0
             out[2 * k + 4, r, c] = 0.0
-            out[2 * k + 5, r, c] = 1.0
-            out[2 * k + 6, r, c] = suicide
-            out[2 * k + 7, r, c] = superko
-            out[2 * k + 8, r, c] = situational
-            if version == 2:
-                out[2 * k + 9, r, c] = territory
-                out[2 * k + 10, r, c] = taxed
-                out[2 * k + 11, r, c] = all_tax
-            out[last, r, c] = komi
+
+
+@njit(cache=True, inline="always")
+def _uniform_planes(s: B.BoardState, b: int, out: np.ndarray, k: int, version: int, ko_rule: int, suicide_rule: int,
+                    scoring_rule: int, tax_rule: int, n: int) -> None:
+    """The planes that hold one value everywhere: black to move, on-board, the rules (version 2
+    adds scoring and tax), and the komi plane (last)."""
+    komi = s.komi[b] / KOMI_SCALE  # white's komi + handicap bonus; negated for black
+    if s.to_play[b] == B.BLACK:
+        komi = -komi
+    _fill(out, 2 * k, 1.0 if s.to_play[b] == B.BLACK else 0.0, n)
+    _fill(out, 2 * k + 5, 1.0, n)
+    _fill(out, 2 * k + 6, 1.0 if suicide_rule == B.SUICIDE_ALLOWED else 0.0, n)
+    _fill(out, 2 * k + 7, 1.0 if ko_rule != B.KO_SIMPLE else 0.0, n)
+    _fill(out, 2 * k + 8, 1.0 if ko_rule == B.KO_SITUATIONAL else 0.0, n)
+    if version == 2:
+        _fill(out, 2 * k + 9, 1.0 if scoring_rule == 1 else 0.0, n)
+        _fill(out, 2 * k + 10, 1.0 if tax_rule != 0 else 0.0, n)
+        _fill(out, 2 * k + 11, 1.0 if tax_rule == 2 else 0.0, n)
+    _fill(out, out.shape[0] - 1, komi, n)
+
+
+@njit(cache=True, inline="always")
+def _fill(out: np.ndarray, plane: int, value: float, n: int) -> None:
+    for r in range(n):
+        for c in range(n):
+            out[plane, r, c] = value
+
+
+@njit(cache=True, inline="always")
+def _legal_and_ko(s: B.BoardState, b: int, ko_rule: int, suicide_rule: int, legal, ko_plane: np.ndarray, n: int) -> int:
+    """One legality scan sets the ko plane and, where ``legal`` is given, the legal mask (pass
+    always legal; nothing once the game is over); returns the legal count (0 without ``legal``)."""
     count = 0
     if s.done[b]:
         if legal is not None:
             for a in range(n * n + 1):
                 legal[a] = False
     else:
-        B.scan_statuses_row(s, b, 0, n * n, ko_rule, suicide_rule, legal, out[2 * k + 4])
+        B.scan_statuses_row(s, b, 0, n * n, ko_rule, suicide_rule, legal, ko_plane)
         if legal is not None:
             legal[n * n] = True
             for a in range(n * n + 1):

@@ -317,9 +317,10 @@ def select_row(t: Tree, st: RowState, b: int, roots: B.BoardState, scratch: B.Bo
         # Leaves at one depth below one root share all but their ``depth`` newest history steps:
         # when planes[b] holds the previous such leaf, only those are written. One legality scan
         # serves both the ko plane and the legal mask (superko sees the path).
-        steps = depth if st.planes_depth[b] == depth else planes.shape[1]  # C exceeds the history: all
+        kept = st.planes_depth[b] == depth  # then the side to move, rules and komi planes are kept too
+        steps = depth if kept else planes.shape[1]  # C exceeds the history: all
         F.encode_legal_row_newest(scratch, b, st.ko_rule[b], st.suicide_rule[b], st.scoring_rule[b], st.tax_rule[b],
-                                  planes[b], legal[b], steps)
+                                  planes[b], legal[b], steps, kept)
         st.planes_depth[b] = depth
     B.unsee_row(scratch, b, st.seen_slots[b], depth)
 

@@ -352,14 +352,19 @@ def test_leaf_legality_sees_the_path_and_the_roots_superko_set_is_restored(ko):
 
 
 
-def test_every_evaluated_leaf_gets_the_features_of_its_position():
+@pytest.mark.parametrize("base, other", [("chinese", "japanese"), ("japanese", "tromp-taylor")])
+def test_every_evaluated_leaf_gets_the_features_of_its_position(base, other):
     """The search writes only the newest history steps of a leaf when its slot already holds a
-    leaf of the same depth (and compacts slots when rows idle): every input the evaluator sees
-    equals ``features.encode`` and ``legal_mask`` of the leaf replayed on a full copy, through
-    searches of different lengths per row and moves played between them."""
-    rules = preset("chinese")
+    leaf of the same depth, and then keeps its side-to-move, rules and komi planes too (and
+    compacts slots when rows idle): every input the evaluator sees equals ``features.encode`` and
+    ``legal_mask`` of the leaf replayed on a full copy, through searches of different lengths per
+    row, moves played between them, one row under other rules from the second move on, and komi
+    that differs per row."""
+    rules = preset(base)
     history = 4
     roots = _random_positions(rules, 5, 5, seed=11)
+    roots.komi[:] = np.array([7.5, 6.5, 0.5, -3.0, 7.5], np.float32)
+    row_rules = [rules] * 5
     seen = []
 
     def capture(planes, legal):
@@ -370,6 +375,10 @@ def test_every_evaluated_leaf_gets_the_features_of_its_position():
     rng = np.random.default_rng(3)
     checked = 0
     for move in range(4):
+        if move == 1:
+            row_rules[2] = preset(other)
+            m.reset(2)
+            m.set_rules(2, row_rules[2])
         live = np.flatnonzero(~roots.done)
         m.start(live, np.array([40 - move, 7, 25, 40 - 3 * move, 3 + move])[live], rng)
         while m.active().any():
@@ -382,14 +391,14 @@ def test_every_evaluated_leaf_gets_the_features_of_its_position():
                     continue
                 replay = B.take_rows(roots, [b])
                 for a in _path_to(m.tree, b, int(m.rows.leaf[b])):
-                    assert B.play(replay, [a], rules)[0]
-                np.testing.assert_array_equal(planes[s], F.encode(replay, rules, history)[0], err_msg=f"move {move} row {b} slot {s}")
-                np.testing.assert_array_equal(legal[s], B.legal_mask(replay, rules)[0])
+                    assert B.play(replay, [a], row_rules[b])[0]
+                np.testing.assert_array_equal(planes[s], F.encode(replay, row_rules[b], history)[0], err_msg=f"move {move} row {b} slot {s}")
+                np.testing.assert_array_equal(legal[s], B.legal_mask(replay, row_rules[b])[0])
                 checked += 1
             assert checked and k == (m.rows.slot >= 0).sum()
         for b in live:
             a = m.choose_action(b, 1.0, rng)
-            B.play(roots, np.where(np.arange(5) == b, a, -1), rules)
+            assert B.play(roots, np.where(np.arange(5) == b, a, -1), row_rules[b])[b]
             m.advance(b, a)
     assert checked > 300
 

@@ -12,6 +12,7 @@ import threading
 import time
 
 from alphazero.analysis.query import PERSPECTIVES
+from alphazero.inference_args import add_inference_arguments, checkpoint_evaluator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=64,
                         help="turns searched together per board size (rows of the batched search; default 64)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch and the compiled kernels")
-    parser.add_argument("--device", default="cpu", help="torch device for the network (cpu, cuda, cuda:1)")
+    add_inference_arguments(parser)
     parser.add_argument("--report-winrates-as", default="BLACK", type=str.upper,
                         choices=sorted({v for v in PERSPECTIVES.values()}),
                         help="default perspective of winrates, scores and ownership (a query's "
@@ -59,9 +60,7 @@ def build_engine(args: argparse.Namespace, emit, log):
     torch.set_num_threads(threads)
     compiled.set_num_threads(threads)
     if args.checkpoint:
-        from alphazero.evaluator import NetworkEvaluator
-
-        evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device)
+        evaluator, meta = checkpoint_evaluator(args)
         history, version = meta.history, meta.feature_version
     else:
         log(f"no --checkpoint: analysing with the {args.stand_in} stand-in evaluator")

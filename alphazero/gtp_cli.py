@@ -7,6 +7,7 @@ import contextlib
 import sys
 
 from alphazero.gtp.resign import RESIGN_WINRATE
+from alphazero.inference_args import add_inference_arguments, checkpoint_evaluator
 from go_engine import rules as R
 
 
@@ -39,18 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ponder", action="store_true",
                         help="think on the opponent's time (the tree is kept for our next move)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the search")
-    parser.add_argument("--device", default="cpu", help="torch device for the network (cpu, cuda, cuda:1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch and the compiled kernels")
     parser.add_argument("--eval-cache", type=int, default=10_000, metavar="POSITIONS",
                         help="network evaluations kept for positions met again (the root's score and ownership, "
                         "undo, analysis restarts); exact, 0 = none (default 10000)")
-    parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default="float32",
-                        help="network precision (float16 needs CUDA; bfloat16 runs on CPUs too)")
-    parser.add_argument("--backend", choices=["torch", "onnxruntime"], default="torch",
-                        help="what runs the network on the CPU: torch, or onnxruntime (float32, faster "
-                             "for small networks; see alphazero bench infer)")
-    parser.add_argument("--compile", action="store_true",
-                        help="torch.compile the network (the first move of each batch size pays the compile)")
+    add_inference_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,11 +88,7 @@ def build_engine(args: argparse.Namespace):
     if args.komi is not None:
         rules = rules.with_komi(args.komi)
     if args.checkpoint:
-        from alphazero.evaluator import NetworkEvaluator
-
-        evaluator, meta = NetworkEvaluator.from_checkpoint(args.checkpoint, device=args.device,
-                                                           precision=args.precision, compile=args.compile,
-                                                           backend=args.backend)
+        evaluator, meta = checkpoint_evaluator(args)
         history, has_ownership, version = meta.history, True, meta.feature_version
         if args.eval_cache:
             from alphazero.eval_cache import CachedEvaluator

@@ -1,6 +1,9 @@
 """Inference precision and torch.compile reach the network from the config (self-play) and the
-command line (GTP, whose analysis commands share its evaluator), and work on the CPU."""
+command line (GTP, whose analysis commands share its evaluator, and the JSON analysis engine), and
+work on the CPU."""
 
+import argparse
+import json
 import subprocess
 import sys
 
@@ -8,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from alphazero import analysis_cli
 from alphazero.checkpoint import CheckpointMeta, save_checkpoint
 from alphazero.config.network import network_preset
 from alphazero.config.run import load_config
@@ -69,3 +73,33 @@ def test_selfplay_worker_uses_the_configured_backend_with_its_fallback():
     config = load_config("tiny-cpu", overrides=["loop.inference_backend=onnxruntime", "loop.inference_precision=bfloat16"])
     worker = self_play_worker(config, 0, device="cpu")
     assert worker.network.backend == "onnxruntime" and worker.network.dtype == torch.float32
+
+
+def _analysis_engine(checkpoint, *options):
+    parser = argparse.ArgumentParser()
+    analysis_cli.add_arguments(parser)
+    results = []
+    engine = analysis_cli.build_engine(parser.parse_args(["--checkpoint", str(checkpoint), "--visits", "8", *options]),
+                                       results.append, lambda text: None)
+    return engine, results
+
+
+def test_the_analysis_engine_runs_a_compiled_bfloat16_network_on_the_cpu(tmp_path):
+    torch.manual_seed(0)
+    net = PolicyValueNet(network_preset("tiny"), features.num_planes(2))
+    meta = CheckpointMeta(network=net.config, input_planes=net.in_planes, feature_version=features.FEATURE_VERSION,
+                          history=2, board_sizes=(5,), generation=0)
+    save_checkpoint(tmp_path / "ckpt", net, meta)
+    engine, results = _analysis_engine(tmp_path / "ckpt", "--precision", "bfloat16", "--compile")
+    assert engine.evaluator.dtype == torch.bfloat16 and engine.evaluator.compiled
+    engine.submit(json.dumps({"id": "q", "moves": [["B", "C3"]], "rules": "chinese", "komi": 7.5, "boardXSize": 5,
+                              "boardYSize": 5, "analyzeTurns": [1]}))
+    engine.close_input()
+    engine.run()
+    final = [r for r in results if r.get("id") == "q" and r.get("isDuringSearch") is False]
+    assert len(final) == 1 and final[0]["rootInfo"]["visits"] == 8, results
+    assert all(np.isfinite(m["winrate"]) for m in final[0]["moveInfos"])
+    with pytest.raises(ValueError, match="float16 inference needs CUDA"):
+        _analysis_engine(tmp_path / "ckpt", "--precision", "float16")
+    with pytest.raises(ValueError, match="onnxruntime"):
+        _analysis_engine(tmp_path / "ckpt", "--backend", "onnxruntime", "--precision", "bfloat16")

@@ -34,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "inputs) play territory rules (japanese, korean) anyway, with a warning; without it "
                              "such a network refuses them")
     parser.add_argument("--komi", type=float, default=None, help="komi before the GUI sets one (default: the preset's)")
-    parser.add_argument("--size", type=int, default=19, help="board size before the GUI sets one (default 19)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="board size before the GUI sets one (default: the largest size the checkpoint was "
+                             "trained on, 19 without a checkpoint)")
     parser.add_argument("--resign-threshold", type=float, default=RESIGN_WINRATE,
                         help="resign when the win rate of the root and of the best move is below this (0 never)")
     parser.add_argument("--ponder", action="store_true",
@@ -83,7 +85,6 @@ def build_engine(args: argparse.Namespace):
         raise ValueError(f"--time-per-move must be > 0, got {args.time_per_move}")
     if args.eval_cache < 0:
         raise ValueError(f"--eval-cache must be >= 0 positions, got {args.eval_cache}")
-    coords.check_size(args.size)
     rules = R.preset(args.rules)
     if args.komi is not None:
         rules = rules.with_komi(args.komi)
@@ -96,7 +97,9 @@ def build_engine(args: argparse.Namespace):
             # Exact: the search here is a batch of one, so every row is evaluated alone either way.
             evaluator = CachedEvaluator(evaluator, args.eval_cache)
     else:
-        evaluator, history, has_ownership, version = UniformEvaluator(), 8, False, F.FEATURE_VERSION
+        evaluator, history, has_ownership, version, meta = UniformEvaluator(), 8, False, F.FEATURE_VERSION, None
+    size = args.size if args.size is not None else (max(meta.board_sizes) if meta and meta.board_sizes else 19)
+    coords.check_size(size)
     from alphazero.arena.players import engine_search_config
 
     player = SearchPlayer(evaluator, engine_search_config(args.checkpoint), visits=args.visits or 200, history=history,
@@ -105,5 +108,5 @@ def build_engine(args: argparse.Namespace):
     warning = player.check_rules(rules)  # RulesNotSupported (a ValueError) names the problem
     if warning:
         print(f"WARNING: {warning}", file=sys.stderr, flush=True)
-    return GtpEngine(player, rules, size=args.size, resign_threshold=args.resign_threshold,
+    return GtpEngine(player, rules, size=size, resign_threshold=args.resign_threshold,
                      time_per_move=args.time_per_move, ponder=args.ponder)

@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from alphazero.train.loop import RunAborted, train
+    from alphazero.train.faults import RunAborted
+    from alphazero.train.loop import train
     from alphazero.train.metrics import default_wandb_mode
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

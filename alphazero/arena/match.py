@@ -466,14 +466,7 @@ def _run_pool(tallies, pending, parallel, log, threads) -> None:
             try:
                 msg = json.loads(results.get(timeout=POLL_S))
             except queue.Empty:
-                alive = {w.pid for w in workers if w.is_alive()}
-                for job, pid in list(in_flight.items()):
-                    if pid is not None and pid not in alive:
-                        log(f"worker {pid} died during game {job[1]} of {tallies[job[0]].plan.a.name} vs "
-                            f"{tallies[job[0]].plan.b.name}; that game stays unplayed (re-run to play it)")
-                        tallies[job[0]].failed.append(job[1])
-                        del in_flight[job]
-                if not alive:
+                if not _fail_games_of_dead_workers(workers, in_flight, tallies, log):
                     error = "every worker process died"
                     break
                 continue
@@ -489,17 +482,35 @@ def _run_pool(tallies, pending, parallel, log, threads) -> None:
                 error = f"game {msg['job'][1]} failed in a worker:\n{msg['error']}"
                 break
     finally:
-        for _ in workers:
-            jobs.put(None)
-        deadline = time.monotonic() + (0.5 if in_flight or error else 10.0)
-        for w in workers:
-            w.join(timeout=max(0.0, deadline - time.monotonic()))
-        for w in workers:
-            if w.is_alive():
-                w.terminate()  # SIGTERM: the worker closes its engines on the way out
-        for w in workers:
-            w.join(timeout=5.0)
-            if w.is_alive():
-                w.kill()
+        _stop_workers(workers, jobs, grace_s=0.5 if in_flight or error else 10.0)
     if error:
         raise MatchError(error)
+
+
+def _fail_games_of_dead_workers(workers, in_flight: dict, tallies, log) -> bool:
+    """The games in flight on workers that died stay unplayed (logged, and failed in their tally);
+    False when no worker is left alive."""
+    alive = {w.pid for w in workers if w.is_alive()}
+    for job, pid in list(in_flight.items()):
+        if pid is not None and pid not in alive:
+            log(f"worker {pid} died during game {job[1]} of {tallies[job[0]].plan.a.name} vs "
+                f"{tallies[job[0]].plan.b.name}; that game stays unplayed (re-run to play it)")
+            tallies[job[0]].failed.append(job[1])
+            del in_flight[job]
+    return bool(alive)
+
+
+def _stop_workers(workers, jobs, grace_s: float) -> None:
+    """Ask every worker to stop; one still running after ``grace_s`` is terminated, then killed."""
+    for _ in workers:
+        jobs.put(None)
+    deadline = time.monotonic() + grace_s
+    for w in workers:
+        w.join(timeout=max(0.0, deadline - time.monotonic()))
+    for w in workers:
+        if w.is_alive():
+            w.terminate()  # SIGTERM: the worker closes its engines on the way out
+    for w in workers:
+        w.join(timeout=5.0)
+        if w.is_alive():
+            w.kill()

@@ -6,6 +6,10 @@ flight and waits on them with ``ray.wait`` (no polling), and balances the two si
 may train only while it is owed samples (``samples_per_position`` x new positions), self-play
 pauses when it runs too far ahead. Counters and checkpoints are on disk after every generation,
 so a run killed at any moment resumes from its directory.
+
+The parts: ``balance.py`` (who may run), ``publishing.py`` (checkpoints, gating, the weights
+self-play plays), ``faults.py`` (full disk, failed actors, lost nodes), ``stopping.py`` (when the
+session ends); this module starts a session and runs its event loop.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,63 +25,23 @@ import numpy as np
 import ray
 from ray.exceptions import RayActorError, RayTaskError
 
-from alphazero.atomic_io import NO_SPACE, DiskFullError
-from alphazero.checkpoint import CheckpointError, load_checkpoint, read_meta, require_network
+from alphazero.checkpoint import CheckpointError, read_meta, require_network
 from alphazero.config.base import ConfigError
 from alphazero.config.run import LoopConfig, RunConfig
 from alphazero.train.actors import LearnerActor, ReplayActor, SelfPlayActor, actor_name
+from alphazero.train.balance import Balance
+from alphazero.train.counters import Counters
 from alphazero.train.display import Display, evaluation_text
-from alphazero.train.evaluation import Evaluation, EvaluationState, evaluate_generation, record_and_plot, restore_evaluation_state
+from alphazero.train.evaluation import EvaluationState, restore_evaluation_state
+from alphazero.train.faults import ActorFaults, NodeWatch, abort_if_disk_full
 from alphazero.train.inference import InferenceServer, server_clients
 from alphazero.train.messages import LearnerReport, SelfPlayResult
 from alphazero.train.metrics import MetricsLog, WandbMode
+from alphazero.train.publishing import Evaluations, SelfPlayWeights, publish_checkpoint, published_weights
 from alphazero.train.run_dir import RunDir
+from alphazero.train.stopping import StopRequest, StopRule
 
 log = logging.getLogger(__name__)
-
-
-class RunAborted(RuntimeError):
-    """The run cannot go on (e.g. its disk is full); the message says why and what to do. What was
-    written before (checkpoints, shards, state) stays valid: the run resumes once the cause is gone."""
-
-
-def _disk_full(error: BaseException) -> BaseException | None:
-    """The out-of-space error behind ``error`` (a Ray task error wraps the remote one), if any."""
-    found = None
-    for _ in range(8):  # Ray's error types subclass the remote one: go on to the original inside
-        if error is None:
-            break
-        if isinstance(error, DiskFullError) or (isinstance(error, OSError) and error.errno in NO_SPACE):
-            found = error
-            if not isinstance(error, (RayTaskError, RayActorError)):
-                return error
-        error = getattr(error, "cause", None) or error.__cause__
-    return found
-
-
-def _abort_if_disk_full(error: BaseException) -> None:
-    full = _disk_full(error)
-    if full is not None:
-        text = full.strerror if isinstance(full, OSError) and full.strerror else str(full).strip().splitlines()[-1]
-        raise RunAborted(f"disk full, run stopped: {text}") from None
-
-
-@dataclass
-class Counters:
-    """What the run has done; persisted in ``state/run_state.json``."""
-
-    generation: int = 0
-    positions: int = 0  # self-play positions stored in the replay buffer, ever
-    games: int = 0
-    samples_trained: int = 0
-    steps_since_publish: int = 0
-    elapsed_s: float = 0.0  # wall time of previous sessions of this run
-    wandb_id: str | None = None
-    sessions: int = 0
-    stage: int = 0  # the board-size curriculum's stage reached (it never goes back)
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -126,25 +88,6 @@ class Window:
             "eval_cache_hit_rate": self.eval_cache_hits / self.eval_cache_lookups if self.eval_cache_lookups else None,
             "games": self.games,
         }
-
-
-class StopRequest:
-    """First Ctrl-C (or SIGTERM): finish cleanly. Second Ctrl-C: stop at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.reason = ""
-
-    def install(self) -> None:
-        def handler(signum, frame):
-            if self.requested and signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            self.requested = True
-            self.reason = signal.Signals(signum).name
-            print("\nstopping: draining actors and writing a checkpoint (Ctrl-C again to abort)", file=sys.stderr, flush=True)
-
-        signal.signal(signal.SIGINT, handler)
-        signal.signal(signal.SIGTERM, handler)
 
 
 def with_limits(config: RunConfig, max_generations: int | None = None,
@@ -288,19 +231,11 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
     """Run (or resume) a training run until ``max_generations`` or the time limit; returns 0."""
     run = RunDir(Path(run_root))
     config = prepare_run_dir(run, config, resume, max_generations, time_limit_minutes)
-    loop_cfg = config.loop
     run.create()
-    saved = run.read_run_state() or {}
-    counters = Counters(**{k: v for k, v in saved.items() if k in Counters.__dataclass_fields__})
+    counters = Counters.from_json(run.read_run_state() or {})
     counters.sessions += 1
-
     if resume:
-        newest = run.latest_valid_generation()  # reports (and so skips) broken checkpoints here, in the driver's log
-        if newest is not None:  # refused here, before any actor loads the weights strictly
-            try:
-                require_network(read_meta(run.model_dir(newest)), config.network, str(run.model_dir(newest)))
-            except CheckpointError as e:
-                raise ConfigError(str(e)) from None
+        _refuse_another_network(run, config)
     stop = StopRequest()
     stop.install()
     owns_ray = start_ray(address)
@@ -308,71 +243,111 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
     driver = None
     metrics = MetricsLog(run.metrics_path, wandb_mode, run.root.name, config.to_dict(), counters.wandb_id)
     counters.wandb_id = metrics.wandb_id
-    display = Display(quiet=quiet, interval=loop_cfg.display_interval_s)
+    display = Display(quiet=quiet, interval=config.loop.display_interval_s)
     session_start = time.monotonic()
     try:
-        learner_device = _devices(loop_cfg)[1]
-        replay = ReplayActor.options(num_cpus=0, name=actor_name(run.root, "replay")).remote(str(run.root), config)
-        held.append(replay)
-        learner = LearnerActor.options(name=actor_name(run.root, "learner"), **_learner_options(config, held)).remote(
-            str(run.root), config, replay, learner_device,
-            loop_cfg.learner_thread_count(), loop_cfg.seed + 7919 * counters.sessions)
-        held.append(learner)
-        servers = _inference_servers(config, run)
-        held += servers
-        spawn = _selfplay_spawner(config, run, replay, servers, held)
-        actors = [spawn(i) for i in range(loop_cfg.selfplay_actors)]
-        generation = ray.get(learner.generation_on_disk.remote())
-        if generation < 0:
-            weights = ray.get(learner.publish.remote(0))
-            generation = 0
-            counters = Counters(wandb_id=counters.wandb_id, sessions=counters.sessions)
-            evaluation = EvaluationState()
-        else:
-            if generation != counters.generation:
-                log.warning("run state says generation %d, newest checkpoint is %d: using the checkpoint",
-                            counters.generation, generation)
-                counters.steps_since_publish = 0
-            evaluation = restore_evaluation_state(run, config.arena, generation)
-            weights = _published_weights(run, learner, evaluation, generation)
-        run.write_evaluation_state(evaluation.to_json())
-        counters.generation = generation
-        buffer_stats = ray.get(replay.stats.remote())
-        if buffer_stats["rejected"]:
-            log.warning("replay buffer: skipped %d unreadable or malformed shard(s) in %s", buffer_stats["rejected"], run.replay)
-        counters.positions = buffer_stats["total_seen"]
-        counters.games = max(counters.games, buffer_stats["games_ever"])
-        run.write_run_state(counters.to_json())
-        weights_ref = ray.put(weights)
-        del weights
-        for server in servers:
-            server.load_weights.remote(evaluation.published, weights_ref)
-        placed = _log_placement(metrics, {"replay": replay, "learner": learner,
-                                          **{f"inference-{k}": s for k, s in enumerate(servers)},
-                                          **{f"selfplay-{i}": a for i, a in enumerate(actors)}})
-        driver = _Driver(config, run, counters, metrics, display, stop, replay, learner, actors, evaluation,
-                         weights_ref, session_start, servers=servers, spawn=spawn,
-                         actor_nodes={i: placed.get(f"selfplay-{i}", {}).get("node_id") for i in range(len(actors))})
+        driver = _start_driver(config, run, counters, metrics, display, StopRule(stop, config.loop), session_start, held)
         try:
             driver.loop()
             driver.finish()
         except OSError as e:  # the driver's own writes (run state, metrics)
-            _abort_if_disk_full(e)
+            abort_if_disk_full(e)
             raise
     finally:
-        counters.elapsed_s += time.monotonic() - session_start
-        try:
-            if run.config_path.exists():
-                run.write_run_state(counters.to_json())
-            metrics.close()
-        except OSError as e:  # a full disk: the run state of the last generation stays as it was
-            log.warning("could not write the final run state: %s", e)
-        display.close()
+        _end_session(run, counters, metrics, display, session_start)
         if owns_ray:
             ray.shutdown()
         else:
-            _release(held + (list(driver.eval_pending) if driver is not None else []))
+            _release(held + (list(driver.evaluations.pending) if driver is not None else []))
     return 0
+
+
+def _refuse_another_network(run: RunDir, config: RunConfig) -> None:
+    """ConfigError when the newest checkpoint of a resumed run is not of the configured network."""
+    newest = run.latest_valid_generation()  # reports (and so skips) broken checkpoints here, in the driver's log
+    if newest is not None:  # refused here, before any actor loads the weights strictly
+        try:
+            require_network(read_meta(run.model_dir(newest)), config.network, str(run.model_dir(newest)))
+        except CheckpointError as e:
+            raise ConfigError(str(e)) from None
+
+
+def _start_driver(config: RunConfig, run: RunDir, counters: Counters, metrics: MetricsLog, display: Display,
+                  stop: StopRule, session_start: float, held: list) -> _Driver:
+    """Start the session's actors (each added to ``held``), bring the counters and the evaluation
+    state to the newest checkpoint, send its weights to the shared servers, and hand it all to a driver."""
+    replay, learner, servers, spawn, actors = _start_actors(config, run, counters, held)
+    evaluation, weights = _restore_generation(run, config, learner, counters)
+    _count_buffer(run, replay, counters)
+    weights_ref = ray.put(weights)
+    del weights
+    for server in servers:
+        server.load_weights.remote(evaluation.published, weights_ref)
+    placed = _log_placement(metrics, {"replay": replay, "learner": learner,
+                                      **{f"inference-{k}": s for k, s in enumerate(servers)},
+                                      **{f"selfplay-{i}": a for i, a in enumerate(actors)}})
+    session = Session(config, run, metrics, display, stop, replay, learner, actors, servers, spawn, session_start)
+    return _Driver.start(session, counters, evaluation, weights_ref,
+                         {i: placed.get(f"selfplay-{i}", {}).get("node_id") for i in range(len(actors))})
+
+
+def _start_actors(config: RunConfig, run: RunDir, counters: Counters, held: list) -> tuple:
+    """(replay, learner, shared inference servers, the spawner of self-play actors, the self-play
+    actors) of a session; each actor and placement group made is added to ``held``."""
+    loop = config.loop
+    replay = ReplayActor.options(num_cpus=0, name=actor_name(run.root, "replay")).remote(str(run.root), config)
+    held.append(replay)
+    learner = LearnerActor.options(name=actor_name(run.root, "learner"), **_learner_options(config, held)).remote(
+        str(run.root), config, replay, _devices(loop)[1],
+        loop.learner_thread_count(), loop.seed + 7919 * counters.sessions)
+    held.append(learner)
+    servers = _inference_servers(config, run)
+    held.extend(servers)
+    spawn = _selfplay_spawner(config, run, replay, servers, held)
+    return replay, learner, servers, spawn, [spawn(i) for i in range(loop.selfplay_actors)]
+
+
+def _restore_generation(run: RunDir, config: RunConfig, learner, counters: Counters) -> tuple[EvaluationState, dict]:
+    """The evaluation state and self-play's weights at the newest checkpoint; a run without one
+    publishes generation 0 and its counters start over. The evaluation state is on disk after."""
+    generation = ray.get(learner.generation_on_disk.remote())
+    if generation < 0:
+        weights = ray.get(learner.publish.remote(0))
+        generation = 0
+        counters.start_over()
+        evaluation = EvaluationState()
+    else:
+        if generation != counters.generation:
+            log.warning("run state says generation %d, newest checkpoint is %d: using the checkpoint",
+                        counters.generation, generation)
+            counters.steps_since_publish = 0
+        evaluation = restore_evaluation_state(run, config.arena, generation)
+        weights = published_weights(run, learner, evaluation, generation)
+    run.write_evaluation_state(evaluation.to_json())
+    counters.generation = generation
+    return evaluation, weights
+
+
+def _count_buffer(run: RunDir, replay, counters: Counters) -> None:
+    """The counters take the replay buffer's totals (the shards on disk are the truth), written at once."""
+    buffer_stats = ray.get(replay.stats.remote())
+    if buffer_stats["rejected"]:
+        log.warning("replay buffer: skipped %d unreadable or malformed shard(s) in %s", buffer_stats["rejected"], run.replay)
+    counters.positions = buffer_stats["total_seen"]
+    counters.games = max(counters.games, buffer_stats["games_ever"])
+    run.write_run_state(counters.to_json())
+
+
+def _end_session(run: RunDir, counters: Counters, metrics: MetricsLog, display: Display, session_start: float) -> None:
+    """Add the session's wall time to the counters, write them a last time, close the logs."""
+    counters.elapsed_s += time.monotonic() - session_start
+    try:
+        if run.config_path.exists():
+            run.write_run_state(counters.to_json())
+        metrics.close()
+    except OSError as e:  # a full disk: the run state of the last generation stays as it was
+        log.warning("could not write the final run state: %s", e)
+    display.close()
 
 
 def _log_placement(metrics: MetricsLog, actors: dict, timeout_s: float = 120.0) -> dict:
@@ -399,188 +374,140 @@ def _log_placement(metrics: MetricsLog, actors: dict, timeout_s: float = 120.0) 
     return placed
 
 
-def _checkpoint_weights(run: RunDir, generation: int) -> dict:
-    """Weights of a published checkpoint as numpy arrays, as the self-play actors take them."""
-    return {k: v.numpy() for k, v in load_checkpoint(run.model_dir(generation)).state_dict.items()}
+@dataclass(frozen=True)
+class Session:
+    """What one session of a run works with, made before its event loop starts."""
+
+    config: RunConfig
+    run: RunDir
+    metrics: MetricsLog
+    display: Display
+    stop: StopRule
+    replay: object  # the replay actor
+    learner: object  # the learner actor
+    actors: list  # the self-play actors by index (those of a lost node are replaced in place)
+    servers: list  # shared inference servers (empty: per-actor inference)
+    spawn: object  # spawn(index, pinned, name_suffix): a new self-play actor (see _selfplay_spawner)
+    start: float  # time.monotonic() at the session's start
+
+    @property
+    def loop(self) -> LoopConfig:
+        return self.config.loop
 
 
-def _published_weights(run: RunDir, learner, evaluation: EvaluationState, newest: int) -> dict:
-    """The weights self-play resumes with: the gate's published generation (the newest one without
-    gating); the newest if that checkpoint no longer loads."""
-    if evaluation.published != newest:
-        try:
-            return _checkpoint_weights(run, evaluation.published)
-        except CheckpointError as e:
-            log.warning("published generation %d does not load (%s): self-play uses generation %d",
-                        evaluation.published, e, newest)
-            evaluation.published = newest
-    return ray.get(learner.current_weights.remote())
-
-
+@dataclass
 class _Driver:
     """The event loop of one session of a run (see the module docstring)."""
 
-    def __init__(self, config, run, counters, metrics, display, stop, replay, learner, actors, evaluation,
-                 weights_ref, start, servers=(), spawn=None, actor_nodes=None):
-        self.config = config
-        self.loop_cfg = config.loop
-        self.run = run
-        self.c = counters
-        self.metrics = metrics
-        self.display = display
-        self.stop = stop
-        self.replay = replay
-        self.learner = learner
-        self.actors = actors
-        self.servers = list(servers)  # shared inference servers (empty: per-actor inference)
-        self.spawn = spawn  # makes a replacement self-play actor (see replace_actor)
-        self.actor_nodes: dict[int, str | None] = dict(actor_nodes or {})  # actor index -> its node, where known
-        self.alive_nodes: set[str] | None = None  # node ids alive at the last check
-        self.placement_pending: dict = {}  # ObjectRef of a replacement's placement() -> actor index
-        self.replacements = 0
-        self.evaluation: EvaluationState = evaluation  # persisted in state/evaluation.json on every change
-        self.version, self.weights_ref = evaluation.published, weights_ref
-        self.session_start = start
-        self.selfplay_pending: dict = {}  # ObjectRef -> actor index
-        self.parked: list[int] = []  # actors waiting because self-play is ahead
-        self.parked_at: dict[int, float] = {}  # actor index -> when it was parked
-        # Which side waits (session totals, in the generation records): actor-seconds of self-play
-        # parked, and seconds the learner sat idle for want of data once the buffer was warm.
-        self.parked_s = 0.0
-        self.learner_idle_s = 0.0
-        self.learner_idle_since: float | None = None
-        self.incarnations: dict[int, str] = {}  # actor index -> id of the process that last reported
-        self.learner_pending = None
-        self.eval_pending: dict = {}  # ObjectRef -> generation being evaluated
-        self.candidates: dict = {}  # generation -> weights ref, waiting for the gate (gating only)
-        self.latest_evaluation: dict | None = None  # the newest evaluation entry (its anchored Elo is displayed)
-        self.window = Window()
-        self.last_learner: LearnerReport | None = None
-        self.batch = config.trainer.batch_size
-        self.ratio = self.loop_cfg.samples_per_position
-        self.train_task_samples = self.loop_cfg.train_steps_per_task * self.batch
-        self.min_positions = config.replay.min_positions
-        self.curriculum = config.curriculum
-        self.c.stage = self.curriculum.stage_at(self.elapsed_s() / 60.0, self.c.generation, self.c.games, self.c.stage)
+    s: Session
+    c: Counters  # the run's counters, on disk with every generation
+    balance: Balance
+    weights: SelfPlayWeights  # what self-play plays
+    evaluations: Evaluations
+    faults: ActorFaults
+    nodes: NodeWatch
+    selfplay_pending: dict = field(default_factory=dict)  # ObjectRef -> actor index
+    learner_pending: object = None  # ObjectRef of the learner's task, when one runs
+    window: Window = field(default_factory=Window)
+    last_learner: LearnerReport | None = None
 
-    # ---- the curriculum --------------------------------------------------------------------------
+    @classmethod
+    def start(cls, session: Session, counters: Counters, evaluation: EvaluationState, weights_ref,
+              actor_nodes: dict[int, str | None]) -> _Driver:
+        """The driver of ``session``; self-play starts with the published generation's ``weights_ref``."""
+        weights = SelfPlayWeights(evaluation.published, weights_ref, session.servers)
+        driver = cls(session, counters, Balance.of(session.config, counters), weights,
+                     Evaluations(session.run, session.config, session.metrics, weights, evaluation),
+                     ActorFaults(session.metrics),
+                     NodeWatch(session.actors, session.spawn, session.loop.actor_resource, session.metrics, actor_nodes))
+        counters.stage = session.config.curriculum.stage_at(driver.elapsed_s() / 60.0, counters.generation,
+                                                            counters.games, counters.stage)
+        return driver
+
     def elapsed_s(self) -> float:
         """Wall time of the run, all sessions together."""
-        return self.c.elapsed_s + (time.monotonic() - self.session_start)
+        return self.c.elapsed_s + (time.monotonic() - self.s.start)
 
+    def done(self) -> bool:
+        return self.s.stop.done(self.c.generation, self.elapsed_s())
+
+    def write_run_state(self, elapsed: float) -> None:
+        """The counters on disk, with the run's wall time so far."""
+        state = self.c.to_json()
+        state["elapsed_s"] = elapsed
+        self.s.run.write_run_state(state)
+
+    # ---- the curriculum --------------------------------------------------------------------------
     def stage_size(self) -> int:
-        return self.config.stage_rules(self.c.stage)[0]
+        return self.s.config.stage_rules(self.c.stage)[0]
 
     def stage_text(self) -> str | None:
         """``7x7 (stage 1/2)`` for the display; None without a curriculum."""
-        if not self.curriculum.enabled:
+        if not self.s.config.curriculum.enabled:
             return None
         n = self.stage_size()
-        return f"{n}x{n} (stage {self.c.stage + 1}/{len(self.curriculum.stages)})"
+        return f"{n}x{n} (stage {self.c.stage + 1}/{len(self.s.config.curriculum.stages)})"
 
     def update_stage(self) -> None:
         """Move to the next curriculum stage once one of the current one's ends is reached: later
         self-play tasks play the new size, the learner's batches follow (curriculum.replay), and the
         stage is on disk at once, so a run killed right after the switch resumes past it."""
-        if not self.curriculum.enabled:
+        curriculum = self.s.config.curriculum
+        if not curriculum.enabled:
             return
         elapsed = self.elapsed_s()
-        stage = self.curriculum.stage_at(elapsed / 60.0, self.c.generation, self.c.games, self.c.stage)
+        stage = curriculum.stage_at(elapsed / 60.0, self.c.generation, self.c.games, self.c.stage)
         if stage == self.c.stage:
             return
         previous, self.c.stage = self.c.stage, stage
-        n, rules = self.config.stage_rules(stage)
-        self.metrics.log("curriculum", {"stage": stage, "previous_stage": previous, "board_size": n, "komi": rules.komi,
-                                        "generation": self.c.generation, "games": self.c.games,
-                                        "positions": self.c.positions, "elapsed_s": elapsed})
-        state = self.c.to_json()
-        state["elapsed_s"] = elapsed
-        self.run.write_run_state(state)
-        self.display.message(f"curriculum: stage {stage + 1}/{len(self.curriculum.stages)} from now on, self-play on "
-                             f"{n}x{n} (komi {rules.komi:g}) after {elapsed / 60:.1f} min, generation {self.c.generation}, "
-                             f"{self.c.games} games")
-
-    # ---- balance ---------------------------------------------------------------------------------
-    def owed(self) -> float:
-        """Training samples owed to the data (positive: the learner is behind)."""
-        return self.ratio * self.c.positions - self.c.samples_trained
-
-    def learner_may_train(self) -> bool:
-        return self.c.positions >= self.min_positions and self.owed() >= self.train_task_samples
-
-    def selfplay_may_run(self) -> bool:
-        if self.c.positions < self.min_positions:
-            return True
-        return self.owed() < self.train_task_samples + self.ratio * self.loop_cfg.ratio_slack_positions
-
-    def out_of_time(self) -> bool:
-        limit = self.loop_cfg.time_limit_minutes
-        if limit <= 0:
-            return False
-        return self.c.elapsed_s + (time.monotonic() - self.session_start) >= limit * 60.0
-
-    def done(self) -> bool:
-        return self.stop.requested or self.c.generation >= self.loop_cfg.max_generations or self.out_of_time()
+        n, rules = self.s.config.stage_rules(stage)
+        self.s.metrics.log("curriculum", {"stage": stage, "previous_stage": previous, "board_size": n, "komi": rules.komi,
+                                          "generation": self.c.generation, "games": self.c.games,
+                                          "positions": self.c.positions, "elapsed_s": elapsed})
+        self.write_run_state(elapsed)
+        self.s.display.message(f"curriculum: stage {stage + 1}/{len(curriculum.stages)} from now on, self-play on "
+                               f"{n}x{n} (komi {rules.komi:g}) after {elapsed / 60:.1f} min, generation {self.c.generation}, "
+                               f"{self.c.games} games")
 
     # ---- submitting ------------------------------------------------------------------------------
     def submit_selfplay(self, index: int) -> None:
-        ref = self.actors[index].run.remote(self.version, self.weights_ref, self.loop_cfg.search_steps_per_task, self.c.stage)
+        ref = self.s.actors[index].run.remote(self.weights.version, self.weights.ref, self.s.loop.search_steps_per_task,
+                                              self.c.stage)
         self.selfplay_pending[ref] = index
 
-    def use_weights(self, version: int, weights_ref) -> None:
-        """Self-play switches to ``version`` from its next task on; shared servers get it now (not
-        waited for: a server that lags is sent the weights by the first actor that needs them)."""
-        self.version, self.weights_ref = version, weights_ref
-        for server in self.servers:
-            server.load_weights.remote(version, weights_ref)
-
     def submit_learner(self) -> None:
-        if self.learner_idle_since is not None:
-            self.learner_idle_s += time.monotonic() - self.learner_idle_since
-            self.learner_idle_since = None
-        size = self.stage_size() if self.curriculum.enabled and self.curriculum.replay == "current" else None
-        self.learner_pending = self.learner.train.remote(self.loop_cfg.train_steps_per_task, size)
+        self.balance.learner_starts()
+        curriculum = self.s.config.curriculum
+        size = self.stage_size() if curriculum.enabled and curriculum.replay == "current" else None
+        self.learner_pending = self.s.learner.train.remote(self.s.loop.train_steps_per_task, size)
 
     def release_parked(self) -> None:
-        now = time.monotonic()
-        parked, self.parked = self.parked, []
-        for i in parked:
-            self.parked_s += now - self.parked_at.pop(i, now)
+        for i in self.balance.unpark():
             self.submit_selfplay(i)
-
-    def submit_evaluation(self, generation: int, previous: int) -> None:
-        ref = evaluate_generation.remote(str(self.run.root), self.config, generation, previous)
-        self.eval_pending[ref] = generation
-        self.evaluation.pending[generation] = previous
-        self.evaluation.last_evaluated = max(self.evaluation.last_evaluated, generation)
-
-    def save_evaluation_state(self) -> None:
-        self.run.write_evaluation_state(self.evaluation.to_json())
 
     # ---- the loop --------------------------------------------------------------------------------
     def loop(self) -> None:
-        for generation, previous in sorted(self.evaluation.pending.items()):
-            self.submit_evaluation(generation, previous)  # left undecided by the last session
-        for i in range(len(self.actors)):
+        self.evaluations.resubmit_undecided()
+        for i in range(len(self.s.actors)):
             self.submit_selfplay(i)
         while not self.done():
             self.update_stage()
-            if self.learner_pending is None and self.learner_may_train():
+            if self.learner_pending is None and self.balance.learner_may_train():
                 self.submit_learner()
-            if self.parked and self.selfplay_may_run():
+            if self.balance.parked and self.balance.selfplay_may_run():
                 self.release_parked()
             waiting = list(self.selfplay_pending) + ([self.learner_pending] if self.learner_pending else [])
-            waiting += list(self.eval_pending)
+            waiting += list(self.evaluations.pending)
             if not waiting:
                 # Nothing can run: self-play is ahead and the learner is not owed a full task.
                 # The balance rules make this impossible; guard against a stall anyway.
                 self.release_parked()
                 continue
-            ready, _ = ray.wait(waiting, num_returns=1, timeout=self.loop_cfg.display_interval_s)
+            ready, _ = ray.wait(waiting, num_returns=1, timeout=self.s.loop.display_interval_s)
             for ref in ready:
                 if self.learner_pending is not None and ref == self.learner_pending:
                     self.on_learner(ref)
-                elif ref in self.eval_pending:
+                elif ref in self.evaluations.pending:
                     self.on_evaluation(ref)
                 else:
                     self.on_selfplay(ref)
@@ -591,184 +518,79 @@ class _Driver:
         try:
             stats = ray.get(ref)
         except (RayActorError, RayTaskError) as e:
-            _abort_if_disk_full(e)  # retrying cannot help: every shard write would fail alike
-            # The actor died (Ray restarts it) or its task failed: its games in flight are lost once.
-            log.warning("self-play actor %d failed: %s", index, str(e).splitlines()[0] if str(e) else type(e).__name__)
-            self.metrics.log("fault", {"actor": index, "error": type(e).__name__, "generation": self.c.generation})
+            self.faults.task_failed(index, e, self.c.generation)
             if not self.done():
                 self.submit_selfplay(index)
             return
-        self.note_incarnation(index, stats.incarnation)
-        self.count(stats)
-        self.window.add(stats, self.version)
+        self.faults.note_incarnation(index, stats.incarnation, self.c.generation)
+        self.c.count_stored(stats)
+        self.window.add(stats, self.weights.version)
         if self.done():
             return
-        if self.selfplay_may_run():
+        if self.balance.selfplay_may_run():
             self.submit_selfplay(index)
         else:
-            self.parked.append(index)
-            self.parked_at[index] = time.monotonic()
-
-    def count(self, result: SelfPlayResult) -> None:
-        """Positions and games stored, as the replay buffer counts them (each game once). Its running
-        totals include every add before them, and tasks' results may arrive out of order (with
-        several actors, a task that stored earlier can report later): the counters keep the largest
-        total seen. Adding a task's own count on top of a newer total counted its games twice."""
-        self.c.positions = max(self.c.positions, result.buffer_positions)
-        self.c.games = max(self.c.games, result.buffer_games)
-
-    def note_incarnation(self, index: int, incarnation: str) -> None:
-        """A new incarnation id means Ray restarted the actor (and retried its task transparently)."""
-        previous = self.incarnations.get(index)
-        self.incarnations[index] = incarnation
-        if previous is not None and previous != incarnation:
-            log.warning("self-play actor %d was restarted", index)
-            self.metrics.log("fault", {"actor": index, "error": "actor restarted", "generation": self.c.generation})
+            self.balance.park(index)
 
     def on_learner(self, ref) -> None:
         self.learner_pending = None
-        if self.c.positions >= self.min_positions:
-            self.learner_idle_since = time.monotonic()  # until the next submit_learner
+        self.balance.learner_stops()
         report: LearnerReport = ray.get(ref)
-        trained = self.train_task_samples
-        self.c.samples_trained += trained
-        self.c.steps_since_publish += self.loop_cfg.train_steps_per_task
+        self.c.samples_trained += self.balance.task_samples
+        self.c.steps_since_publish += self.s.loop.train_steps_per_task
         self.last_learner = report
-        self.metrics.log("learner", {**report.to_metrics(), "ratio_realised": self.c.samples_trained / max(self.c.positions, 1),
-                                     "generation": self.c.generation}, step=report.steps)
-        if self.c.steps_since_publish >= self.loop_cfg.train_steps_per_generation:
+        self.s.metrics.log("learner", {**report.to_metrics(), "ratio_realised": self.c.samples_trained / max(self.c.positions, 1),
+                                       "generation": self.c.generation}, step=report.steps)
+        if self.c.steps_since_publish >= self.s.loop.train_steps_per_generation:
             self.publish()
 
     def publish(self) -> None:
         generation = self.c.generation + 1
-        try:
-            weights_ref = ray.put(ray.get(self.learner.publish.remote(generation)))
-        except RayTaskError as e:
-            _abort_if_disk_full(e)  # the checkpoint did not get written (a broken one is skipped on resume)
-            raise
-        arena = self.config.arena
-        due = arena.due(generation)
-        if arena.gating and due:
-            self.candidates[generation] = weights_ref  # self-play switches only if the gate accepts
-        elif not arena.gating:
-            self.use_weights(generation, weights_ref)
-            self.evaluation.published = generation
-        if due:
-            self.submit_evaluation(generation, self.version if arena.gating else self.evaluation.last_evaluated)
-        self.save_evaluation_state()
+        self.evaluations.offer(generation, publish_checkpoint(self.s.learner, generation))
         self.c.generation = generation
         self.c.steps_since_publish = 0
-        elapsed = self.c.elapsed_s + time.monotonic() - self.session_start
-        self.metrics.log("generation", {"generation": generation, "samples_trained": self.c.samples_trained,
-                                        "positions": self.c.positions, "games": self.c.games, "elapsed_s": elapsed,
-                                        "ratio_realised": self.c.samples_trained / max(self.c.positions, 1),
-                                        "selfplay_parked_s": self.parked_s, "learner_idle_s": self.learner_idle_s,
-                                        "stage": self.c.stage, "board_size": self.stage_size()})
-        state = self.c.to_json()
-        state["elapsed_s"] = elapsed
-        self.run.write_run_state(state)
-        self.run.prune_models(self.loop_cfg.keep_checkpoints, protect=self.evaluation.in_use())
-        self.display.generation(generation, self.c, self.last_learner, elapsed, self.stage_text())
+        elapsed = self.elapsed_s()
+        self.s.metrics.log("generation", {"generation": generation, "samples_trained": self.c.samples_trained,
+                                          "positions": self.c.positions, "games": self.c.games, "elapsed_s": elapsed,
+                                          "ratio_realised": self.c.samples_trained / max(self.c.positions, 1),
+                                          "selfplay_parked_s": self.balance.parked_s,
+                                          "learner_idle_s": self.balance.learner_idle_s,
+                                          "stage": self.c.stage, "board_size": self.stage_size()})
+        self.write_run_state(elapsed)
+        self.s.run.prune_models(self.s.loop.keep_checkpoints, protect=self.evaluations.state.in_use())
+        self.s.display.generation(generation, self.c, self.last_learner, elapsed, self.stage_text())
 
     def on_evaluation(self, ref) -> None:
-        generation = self.eval_pending.pop(ref)
-        try:
-            result: Evaluation = ray.get(ref)
-        except (RayActorError, RayTaskError) as e:
-            log.warning("evaluation of generation %d failed: %s", generation, str(e).splitlines()[0])
-            self.candidates.pop(generation, None)
-            self.evaluation.pending.pop(generation, None)
-            self.evaluation.decisions[generation] = "failed"
-            self.save_evaluation_state()
-            return
-        entry = record_and_plot(self.run, result)
-        self.latest_evaluation = entry
-        self.metrics.log("arena", entry)
-        self.evaluation.pending.pop(generation, None)
-        self.evaluation.decisions[generation] = result.decision
-        if self.config.arena.gating:
-            weights_ref = self.candidates.pop(generation, None)
-            if result.decision == "accept" and generation > self.version:
-                try:
-                    if weights_ref is None:  # a candidate of an earlier session: its weights are on disk
-                        weights_ref = ray.put(_checkpoint_weights(self.run, generation))
-                    self.use_weights(generation, weights_ref)
-                    self.evaluation.published = generation
-                except CheckpointError as e:
-                    log.warning("accepted generation %d does not load (%s): self-play keeps generation %d",
-                                generation, e, self.version)
-        self.save_evaluation_state()
-        self.display.message(evaluation_text(entry, self.config.arena.gating))
+        entry = self.evaluations.on_result(ref)
+        if entry is not None:
+            self.s.display.message(evaluation_text(entry, self.s.config.arena.gating))
 
     def check_nodes(self) -> None:
-        """Replace the self-play actors of nodes that died. Ray would restart them itself, but an
-        actor pinned by ``loop.actor_resource`` needs a unit of it, and when the dead node held the
-        only free ones it stays pending forever: the replacement keeps the pin only if a unit is
-        free, and runs wherever CPUs (and GPUs) are free otherwise."""
-        if self.placement_pending:  # where replacements landed (answered before their first task)
-            ready, _ = ray.wait(list(self.placement_pending), num_returns=len(self.placement_pending), timeout=0)
-            for ref in ready:
-                index = self.placement_pending.pop(ref)
-                try:
-                    self.actor_nodes[index] = ray.get(ref)["node_id"]
-                except (RayActorError, RayTaskError):
-                    pass
-        alive = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
-        if self.alive_nodes is not None and not self.alive_nodes - alive:
-            self.alive_nodes = alive
-            return
-        self.alive_nodes = alive
-        for index, node in sorted(self.actor_nodes.items()):
-            if node is not None and node not in alive:
-                self.replace_actor(index, node)
-
-    def replace_actor(self, index: int, node: str) -> None:
-        old = self.actors[index]
-        resource = self.loop_cfg.actor_resource
-        pinned = bool(resource) and ray.available_resources().get(resource, 0.0) >= 1.0
-        self.replacements += 1
-        self.actors[index] = self.spawn(index, pinned=pinned, name_suffix=f"-r{self.replacements}")
-        self.actor_nodes[index] = None  # until its placement() answers
-        self.placement_pending[self.actors[index].placement.remote()] = index
-        ray.kill(old, no_restart=True)
-        for ref in [r for r, i in self.selfplay_pending.items() if i == index]:
-            del self.selfplay_pending[ref]  # its games in flight died with the node
-        log.warning("self-play actor %d was on node %s, which is gone: replaced%s", index, node[:12],
-                    "" if pinned or not resource else f" without its {resource!r} pin (no free unit left)")
-        self.metrics.log("fault", {"actor": index, "error": "node lost", "node": node, "pinned": pinned,
-                                   "generation": self.c.generation})
-        if index not in self.parked and not self.done():
-            self.submit_selfplay(index)
+        """Replace the self-play actors of nodes that died (``NodeWatch``) and resubmit their tasks."""
+        for index in self.nodes.replace_lost(self.c.generation):
+            for ref in [r for r, i in self.selfplay_pending.items() if i == index]:
+                del self.selfplay_pending[ref]  # its games in flight died with the node
+            if index not in self.balance.parked and not self.done():
+                self.submit_selfplay(index)
 
     def tick(self) -> None:
-        if time.monotonic() - self.window.start < self.loop_cfg.display_interval_s:
+        if time.monotonic() - self.window.start < self.s.loop.display_interval_s:
             return
-        if self.spawn is not None:
-            self.check_nodes()
+        self.check_nodes()
         summary = self.window.summary()
         summary.update(generation=self.c.generation, positions_total=self.c.positions, games_total=self.c.games,
-                       samples_trained=self.c.samples_trained, parked_actors=len(self.parked),
+                       samples_trained=self.c.samples_trained, parked_actors=len(self.balance.parked),
                        stage=self.c.stage, board_size=self.stage_size())
         if summary["games"] or summary["positions_per_s"]:
-            self.metrics.log("selfplay", summary)
-        self.display.update(self.c, summary, self.last_learner, self.loop_cfg, self.latest_evaluation, self.stage_text())
+            self.s.metrics.log("selfplay", summary)
+        self.s.display.update(self.c, summary, self.last_learner, self.s.loop, self.evaluations.latest, self.stage_text())
         self.window = Window()
 
+    # ---- the clean stop --------------------------------------------------------------------------
     def finish(self) -> None:
         """Drain: let running self-play tasks deliver their games, finish the learner task, and
         publish what was learned since the last checkpoint."""
-        deadline = time.monotonic() + 120.0
-        waiting = list(self.selfplay_pending)
-        while waiting and time.monotonic() < deadline:
-            ready, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=max(0.1, deadline - time.monotonic()))
-            for ref in ready:
-                index = self.selfplay_pending.pop(ref, None)
-                try:
-                    stats = ray.get(ref)
-                    self.note_incarnation(index, stats.incarnation)
-                    self.count(stats)
-                except (RayActorError, RayTaskError):
-                    pass
+        self.drain_selfplay(time.monotonic() + 120.0)
         if self.learner_pending is not None:
             try:
                 self.on_learner(self.learner_pending)
@@ -778,18 +600,39 @@ class _Driver:
             # Ctrl-C or the time limit in the middle of a generation: what was learned is published
             # (and the counters stay consistent with the newest checkpoint).
             self.publish()
-        if self.eval_pending and not self.stop.requested:
-            # Let the last evaluations land (their games are on disk and resume anyway).
-            self.display.message(f"waiting for {len(self.eval_pending)} evaluation match(es) to finish")
-            deadline = time.monotonic() + 900.0
-            while self.eval_pending and time.monotonic() < deadline:
-                ready, _ = ray.wait(list(self.eval_pending), num_returns=1, timeout=max(0.1, deadline - time.monotonic()))
-                for ref in ready:
-                    self.on_evaluation(ref)
-        if self.servers:  # what the shared servers batched this session
-            refs = [server.stats.remote() for server in self.servers]
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=30.0)
-            self.metrics.log("inference", {"servers": [ray.get(r) for r in refs if r in ready]})
-        reason = self.stop.reason or ("time limit" if self.out_of_time() else "max generations")
-        self.metrics.log("stop", {"reason": reason, "generation": self.c.generation})
-        self.display.message(f"stopped ({reason}) at generation {self.c.generation}; run directory {self.run.root}")
+        if self.evaluations.pending and not self.s.stop.request.requested:
+            self.drain_evaluations()
+        if self.s.servers:
+            self.log_server_stats()
+        reason = self.s.stop.reason(self.elapsed_s())
+        self.s.metrics.log("stop", {"reason": reason, "generation": self.c.generation})
+        self.s.display.message(f"stopped ({reason}) at generation {self.c.generation}; run directory {self.s.run.root}")
+
+    def drain_selfplay(self, deadline: float) -> None:
+        """Count the games of the self-play tasks that end before ``deadline``."""
+        waiting = list(self.selfplay_pending)
+        while waiting and time.monotonic() < deadline:
+            ready, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=max(0.1, deadline - time.monotonic()))
+            for ref in ready:
+                index = self.selfplay_pending.pop(ref, None)
+                try:
+                    stats = ray.get(ref)
+                    self.faults.note_incarnation(index, stats.incarnation, self.c.generation)
+                    self.c.count_stored(stats)
+                except (RayActorError, RayTaskError):
+                    pass
+
+    def drain_evaluations(self) -> None:
+        """Let the last evaluations land (their games are on disk and resume anyway)."""
+        self.s.display.message(f"waiting for {len(self.evaluations.pending)} evaluation match(es) to finish")
+        deadline = time.monotonic() + 900.0
+        while self.evaluations.pending and time.monotonic() < deadline:
+            ready, _ = ray.wait(list(self.evaluations.pending), num_returns=1, timeout=max(0.1, deadline - time.monotonic()))
+            for ref in ready:
+                self.on_evaluation(ref)
+
+    def log_server_stats(self) -> None:
+        """What the shared servers batched this session."""
+        refs = [server.stats.remote() for server in self.s.servers]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=30.0)
+        self.s.metrics.log("inference", {"servers": [ray.get(r) for r in refs if r in ready]})

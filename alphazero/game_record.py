@@ -107,104 +107,10 @@ class GameRecord:
     # ---- validation --------------------------------------------------------------------------
     def validate(self) -> "GameRecord":
         """Raise ``GameRecordError`` naming the first broken rule; return ``self`` when valid."""
-
-        def fail(message: str) -> GameRecordError:
-            return GameRecordError(f"game {self.game_id!r}: {message}" if isinstance(self.game_id, str) else message)
-
-        gid = self.game_id
-        if not isinstance(gid, str) or not 1 <= len(gid) <= MAX_GAME_ID_CHARS or not gid.isprintable():
-            raise GameRecordError(f"game_id must be 1..{MAX_GAME_ID_CHARS} printable characters, got {gid!r:.80}")
-        for name in ("board_size", "model_version", "history", "feature_version", "resign_false_positive"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise fail(f"{name} must be an integer, got {value!r}")
-        try:
-            n = coords.check_size(int(self.board_size))
-        except ValueError as e:
-            raise fail(str(e)) from None
-        if self.model_version < 0:
-            raise fail(f"model_version must be >= 0, got {self.model_version}")
-        if not 1 <= self.history <= MAX_HISTORY:
-            raise fail(f"history must be in [1, {MAX_HISTORY}], got {self.history}")
-        if self.feature_version != features.FEATURE_VERSION:
-            raise fail(f"feature_version {self.feature_version}: this code trains on feature version {features.FEATURE_VERSION} "
-                       "only (older planes have another layout)")
-        if self.resign_false_positive not in (-1, 0, 1):
-            raise fail(f"resign_false_positive must be -1, 0 or 1, got {self.resign_false_positive}")
-        if not isinstance(self.resigned, (bool, np.bool_)):
-            raise fail(f"resigned must be a bool, got {self.resigned!r}")
-        for name in ("komi", "outcome", "final_score"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
-                raise fail(f"{name} must be a finite number, got {value!r}")
-        try:
-            check_komi(self.komi)
-        except ValueError as e:
-            raise fail(str(e)) from None
-        if not isinstance(self.rules, str) or len(self.rules) > MAX_RULES_CHARS:
-            raise fail(f"rules must be a JSON string of at most {MAX_RULES_CHARS} chars")
-        try:
-            rules = Rules.from_dict(json.loads(self.rules))
-        except (ValueError, TypeError, AttributeError) as e:
-            raise fail(f"rules is not a valid Rules JSON ({e})") from None
-        if rules.komi != self.komi:
-            raise fail(f"komi {self.komi} differs from the rules' komi {rules.komi}")
-        if self.outcome not in (-1, 0, 1):
-            raise fail(f"outcome must be +1, -1 or 0, got {self.outcome}")
-        moves_played = self.moves.shape[0] if isinstance(self.moves, np.ndarray) else 0
-        # Prisoners are at most the stones played (plus 9 handicap stones); the bonus at most 9.
-        bound = n * n + abs(self.komi) + (moves_played + 18 if rules.is_territory else 9)
-        if abs(self.final_score) > bound:
-            raise fail(f"final_score {self.final_score} is impossible on {n}x{n} with komi {self.komi} after {moves_played} moves")
-        if not self.resigned and self.outcome != np.sign(self.final_score):
-            raise fail(f"outcome {self.outcome} disagrees with final_score {self.final_score} in a game that was not resigned")
-
-        t = self.num_positions if isinstance(self.policy, np.ndarray) and self.policy.ndim == 2 else -1
-        if not 1 <= t <= max_positions(n):
-            raise fail(f"policy must be [T, A] with 1 <= T <= {max_positions(n)}, got {getattr(self.policy, 'shape', None)}")
-        a = coords.num_actions(n)
-        k_bits, s_scalars = packed_widths(n, self.history)
-        shapes = {
-            "planes_bits": ((t, k_bits), np.uint8),
-            "planes_scalars": ((t, s_scalars), np.float32),
-            "policy": ((t, a), np.float32),
-            "full_search": ((t,), np.bool_),
-            "search_value": ((t,), np.float32),
-            "to_play": ((t,), np.int8),
-            "final_ownership": ((n * n,), np.int8),
-        }
-        for name, (shape, dtype) in shapes.items():
-            arr = getattr(self, name)
-            if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
-                got = f"{arr.dtype} {arr.shape}" if isinstance(arr, np.ndarray) else type(arr).__name__
-                raise fail(f"{name} must be {np.dtype(dtype)} {shape}, got {got}")
-        moves = self.moves
-        if not isinstance(moves, np.ndarray) or moves.dtype != np.int16 or moves.ndim != 1 or moves.shape[0] > max_positions(n):
-            raise fail(f"moves must be int16 [M] with M <= {max_positions(n)}, got {getattr(moves, 'dtype', None)} {getattr(moves, 'shape', None)}")
-        if moves.size and (moves.min() < 0 or moves.max() >= a):
-            raise fail(f"moves must be actions in [0, {a}), got range [{moves.min()}, {moves.max()}]")
-        if t > moves.shape[0] + 1:
-            raise fail(f"{t} positions recorded but only {moves.shape[0]} moves played")
-
-        if not np.isfinite(self.planes_scalars).all():
-            raise fail("planes_scalars contains NaN or inf")
-        policy = self.policy
-        if not np.isfinite(policy).all():
-            raise fail("policy contains NaN or inf")
-        if (policy < 0).any():
-            raise fail("policy has negative entries")
-        sums = policy.sum(axis=1, dtype=np.float64)  # [T]
-        normalised = np.abs(sums - 1.0) <= POLICY_SUM_TOLERANCE
-        ok = normalised | (~self.full_search & (sums == 0))  # [T]
-        if not ok.all():
-            bad = int(np.flatnonzero(~ok)[0])
-            raise fail(f"policy row {bad} sums to {sums[bad]:.6f}, not 1")
-        if not np.isfinite(self.search_value).all() or (np.abs(self.search_value) > 1.0).any():
-            raise fail("search_value must be finite and in [-1, 1]")
-        if not np.isin(self.to_play, (BLACK, WHITE)).all():
-            raise fail(f"to_play must be {BLACK} (black) or {WHITE} (white)")
-        if not np.isin(self.final_ownership, (-1, 0, 1)).all():
-            raise fail("final_ownership must be -1, 0 or +1")
+        n = _check_scalars(self)
+        _check_result(self, n)
+        _check_shapes(self, n)
+        _check_values(self)
         return self
 
     # ---- targets ----------------------------------------------------------------------------
@@ -314,6 +220,122 @@ class GameRecord:
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
             raise GameRecordError(f"{path}: not a readable .npz game record ({type(e).__name__}: {e})") from None
         return cls.from_arrays(arrays, str(path))
+
+
+# ---- validation (``GameRecord.validate``, in its order: the first broken rule is the one named) -----
+
+
+def _fail(record: GameRecord, message: str) -> GameRecordError:
+    return GameRecordError(f"game {record.game_id!r}: {message}" if isinstance(record.game_id, str) else message)
+
+
+def _check_scalars(record: GameRecord) -> int:
+    """The id, the integer and bool fields and the finite numbers; returns the board size."""
+    gid = record.game_id
+    if not isinstance(gid, str) or not 1 <= len(gid) <= MAX_GAME_ID_CHARS or not gid.isprintable():
+        raise GameRecordError(f"game_id must be 1..{MAX_GAME_ID_CHARS} printable characters, got {gid!r:.80}")
+    for name in ("board_size", "model_version", "history", "feature_version", "resign_false_positive"):
+        value = getattr(record, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise _fail(record, f"{name} must be an integer, got {value!r}")
+    try:
+        n = coords.check_size(int(record.board_size))
+    except ValueError as e:
+        raise _fail(record, str(e)) from None
+    if record.model_version < 0:
+        raise _fail(record, f"model_version must be >= 0, got {record.model_version}")
+    if not 1 <= record.history <= MAX_HISTORY:
+        raise _fail(record, f"history must be in [1, {MAX_HISTORY}], got {record.history}")
+    if record.feature_version != features.FEATURE_VERSION:
+        raise _fail(record, f"feature_version {record.feature_version}: this code trains on feature version "
+                              f"{features.FEATURE_VERSION} only (older planes have another layout)")
+    if record.resign_false_positive not in (-1, 0, 1):
+        raise _fail(record, f"resign_false_positive must be -1, 0 or 1, got {record.resign_false_positive}")
+    if not isinstance(record.resigned, (bool, np.bool_)):
+        raise _fail(record, f"resigned must be a bool, got {record.resigned!r}")
+    for name in ("komi", "outcome", "final_score"):
+        value = getattr(record, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
+            raise _fail(record, f"{name} must be a finite number, got {value!r}")
+    try:
+        check_komi(record.komi)
+    except ValueError as e:
+        raise _fail(record, str(e)) from None
+    return n
+
+
+def _check_result(record: GameRecord, n: int) -> None:
+    """The rules (and their komi), the outcome and a final score possible on the board."""
+    if not isinstance(record.rules, str) or len(record.rules) > MAX_RULES_CHARS:
+        raise _fail(record, f"rules must be a JSON string of at most {MAX_RULES_CHARS} chars")
+    try:
+        rules = Rules.from_dict(json.loads(record.rules))
+    except (ValueError, TypeError, AttributeError) as e:
+        raise _fail(record, f"rules is not a valid Rules JSON ({e})") from None
+    if rules.komi != record.komi:
+        raise _fail(record, f"komi {record.komi} differs from the rules' komi {rules.komi}")
+    if record.outcome not in (-1, 0, 1):
+        raise _fail(record, f"outcome must be +1, -1 or 0, got {record.outcome}")
+    moves_played = record.moves.shape[0] if isinstance(record.moves, np.ndarray) else 0
+    # Prisoners are at most the stones played (plus 9 handicap stones); the bonus at most 9.
+    bound = n * n + abs(record.komi) + (moves_played + 18 if rules.is_territory else 9)
+    if abs(record.final_score) > bound:
+        raise _fail(record, f"final_score {record.final_score} is impossible on {n}x{n} with komi {record.komi} after {moves_played} moves")
+    if not record.resigned and record.outcome != np.sign(record.final_score):
+        raise _fail(record, f"outcome {record.outcome} disagrees with final_score {record.final_score} in a game that was not resigned")
+
+
+def _check_shapes(record: GameRecord, n: int) -> None:
+    """Every array's dtype and shape (``T`` from the policy), and the moves."""
+    t = record.num_positions if isinstance(record.policy, np.ndarray) and record.policy.ndim == 2 else -1
+    if not 1 <= t <= max_positions(n):
+        raise _fail(record, f"policy must be [T, A] with 1 <= T <= {max_positions(n)}, got {getattr(record.policy, 'shape', None)}")
+    a = coords.num_actions(n)
+    k_bits, s_scalars = packed_widths(n, record.history)
+    shapes = {
+        "planes_bits": ((t, k_bits), np.uint8),
+        "planes_scalars": ((t, s_scalars), np.float32),
+        "policy": ((t, a), np.float32),
+        "full_search": ((t,), np.bool_),
+        "search_value": ((t,), np.float32),
+        "to_play": ((t,), np.int8),
+        "final_ownership": ((n * n,), np.int8),
+    }
+    for name, (shape, dtype) in shapes.items():
+        arr = getattr(record, name)
+        if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
+            got = f"{arr.dtype} {arr.shape}" if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise _fail(record, f"{name} must be {np.dtype(dtype)} {shape}, got {got}")
+    moves = record.moves
+    if not isinstance(moves, np.ndarray) or moves.dtype != np.int16 or moves.ndim != 1 or moves.shape[0] > max_positions(n):
+        raise _fail(record, f"moves must be int16 [M] with M <= {max_positions(n)}, got {getattr(moves, 'dtype', None)} {getattr(moves, 'shape', None)}")
+    if moves.size and (moves.min() < 0 or moves.max() >= a):
+        raise _fail(record, f"moves must be actions in [0, {a}), got range [{moves.min()}, {moves.max()}]")
+    if t > moves.shape[0] + 1:
+        raise _fail(record, f"{t} positions recorded but only {moves.shape[0]} moves played")
+
+
+def _check_values(record: GameRecord) -> None:
+    """The arrays' values: finite, policy rows normalised, values and colours in range."""
+    if not np.isfinite(record.planes_scalars).all():
+        raise _fail(record, "planes_scalars contains NaN or inf")
+    policy = record.policy
+    if not np.isfinite(policy).all():
+        raise _fail(record, "policy contains NaN or inf")
+    if (policy < 0).any():
+        raise _fail(record, "policy has negative entries")
+    sums = policy.sum(axis=1, dtype=np.float64)  # [T]
+    normalised = np.abs(sums - 1.0) <= POLICY_SUM_TOLERANCE
+    ok = normalised | (~record.full_search & (sums == 0))  # [T]
+    if not ok.all():
+        bad = int(np.flatnonzero(~ok)[0])
+        raise _fail(record, f"policy row {bad} sums to {sums[bad]:.6f}, not 1")
+    if not np.isfinite(record.search_value).all() or (np.abs(record.search_value) > 1.0).any():
+        raise _fail(record, "search_value must be finite and in [-1, 1]")
+    if not np.isin(record.to_play, (BLACK, WHITE)).all():
+        raise _fail(record, f"to_play must be {BLACK} (black) or {WHITE} (white)")
+    if not np.isin(record.final_ownership, (-1, 0, 1)).all():
+        raise _fail(record, "final_ownership must be -1, 0 or +1")
 
 
 def packed_widths(n: int, history: int) -> tuple[int, int]:

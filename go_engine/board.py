@@ -365,6 +365,42 @@ def move_status_row(s: BoardState, b: int, p: int, ko_rule: int, suicide_rule: i
     return scan_statuses_row(s, b, a, a + 1, ko_rule, suicide_rule, None, None)
 
 
+@njit(cache=True, inline="always")
+def _chain_status(s: BoardState, b: int, p: int, W: int, ko_rule: int, suicide_rule: int) -> int:
+    """``scan_statuses_row``'s slow path for the empty point ``p``, from the chains next to it:
+    LEGAL, SUICIDE or KO_FORBIDDEN."""
+    me = s.to_play[b]
+    heads, empty = _adjacent_chains(s, b, p, W)
+    has_liberty = empty > 0
+    own_neighbour = False
+    captures = False
+    new_hash = s.pos_hash[b] ^ ZOBRIST[me, p]
+    for h in heads:
+        if h == NO_CHAIN:
+            break
+        if s.board[b, h] == me:
+            own_neighbour = True
+            if s.chain_libs[b, h] > 1:
+                has_liberty = True
+        elif s.chain_libs[b, h] == 1:  # an opponent chain the move removes
+            captures = True
+            new_hash ^= s.chain_hash[b, h]
+    self_capture = not has_liberty and not captures
+    if self_capture:
+        if suicide_rule != SUICIDE_ALLOWED or not own_neighbour:
+            return SUICIDE  # single-stone suicide is never legal; multi-stone suicide only when allowed
+        # The stone and every adjacent own chain are removed.
+        new_hash = s.pos_hash[b]
+        for h in heads:
+            if h != NO_CHAIN and s.board[b, h] == me:
+                new_hash ^= s.chain_hash[b, h]
+    if ko_rule == KO_SIMPLE:
+        return KO_FORBIDDEN if p == s.ko_point[b] else LEGAL
+    if (self_capture or s.ever_occupied[b, p]) and _seen_contains(s, b, _rule_key(new_hash, 3 - me, ko_rule)):
+        return KO_FORBIDDEN  # superko: the resulting position is in the seen set
+    return LEGAL
+
+
 @row_kernel
 def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: int, suicide_rule: int, legal, ko_plane) -> int:
     """``move_status_row`` of the board actions ``a_begin .. a_end-1`` of a game that is not over:
@@ -377,8 +413,6 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
     the superko set started (``ever_occupied``) cannot recreate a position in it."""
     W = coords.stride_of(s.board.shape[1])
     n = W - 2
-    me = s.to_play[b]
-    opp = 3 - me
     status = LEGAL
     for a in range(a_begin, a_end):
         p = coords.action_point(a, n)
@@ -390,39 +424,7 @@ def scan_statuses_row(s: BoardState, b: int, a_begin: int, a_end: int, ko_rule: 
             # suicide, and one on a point where no stone stood cannot repeat a position.
             status = LEGAL
         else:
-            heads, empty = _adjacent_chains(s, b, p, W)
-            has_liberty = empty > 0
-            own_neighbour = False
-            captures = False
-            new_hash = s.pos_hash[b] ^ ZOBRIST[me, p]
-            for h in heads:
-                if h == NO_CHAIN:
-                    break
-                if s.board[b, h] == me:
-                    own_neighbour = True
-                    if s.chain_libs[b, h] > 1:
-                        has_liberty = True
-                elif s.chain_libs[b, h] == 1:  # an opponent chain the move removes
-                    captures = True
-                    new_hash ^= s.chain_hash[b, h]
-            self_capture = False
-            if not has_liberty and not captures:
-                self_capture = True
-                if suicide_rule != SUICIDE_ALLOWED or not own_neighbour:
-                    # Single-stone suicide is never legal; multi-stone suicide only when allowed.
-                    status = SUICIDE
-                else:
-                    # The stone and every adjacent own chain are removed.
-                    new_hash = s.pos_hash[b]
-                    for h in heads:
-                        if h != NO_CHAIN and s.board[b, h] == me:
-                            new_hash ^= s.chain_hash[b, h]
-            if status == LEGAL:
-                if ko_rule == KO_SIMPLE:
-                    if p == s.ko_point[b]:
-                        status = KO_FORBIDDEN
-                elif (self_capture or s.ever_occupied[b, p]) and _seen_contains(s, b, _rule_key(new_hash, opp, ko_rule)):
-                    status = KO_FORBIDDEN  # superko: the resulting position is in the seen set
+            status = _chain_status(s, b, p, W, ko_rule, suicide_rule)
         if legal is not None:
             legal[a] = status == LEGAL
         if ko_plane is not None and status == KO_FORBIDDEN:

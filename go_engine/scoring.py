@@ -65,6 +65,43 @@ def _neighbour(p: int, d: int, W: int) -> int:
     return p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
 
 
+@njit(cache=True, inline="always")
+def _flood(board: np.ndarray, W: int, p0: int, colour_a: int, colour_b: int, label: int, labels: np.ndarray,
+           stack: np.ndarray, outside: bool) -> tuple[int, int, int]:
+    """Flood the connected set of points of colour ``colour_a`` or ``colour_b`` that holds ``p0``
+    (a chain: both its colour; an empty region: both EMPTY), none of them labelled ``label`` on
+    entry: ``labels`` = ``label`` on it. Returns its size (its points: ``stack[:size]``) and, with
+    ``outside`` (a constant at each call, so the inlined code without it does none of this work),
+    the colour bits (1 black, 2 white) of the stones next to it and the number of empty points next
+    to it (a chain's liberties), labelled ``-label``; else 0 and 0."""
+    stack[0] = p0
+    labels[p0] = label
+    top = 1
+    head = 0
+    bits = 0
+    libs = 0
+    while head < top:  # stack[:top] is the set found so far; stack[head:top] still to expand
+        q = stack[head]
+        head += 1
+        for d in range(4):
+            r = _neighbour(q, d, W)
+            c = board[r]
+            if c == colour_a or c == colour_b:
+                if labels[r] != label:
+                    labels[r] = label
+                    stack[top] = r
+                    top += 1
+            elif not outside:
+                continue
+            elif c == EMPTY:
+                if labels[r] != -label:
+                    labels[r] = -label
+                    libs += 1
+            elif c == BLACK or c == WHITE:
+                bits |= c
+    return top, bits, libs
+
+
 @njit(cache=True)
 def _region_touches(board: np.ndarray, W: int, touch: np.ndarray, stack: np.ndarray) -> None:
     """``touch[p]`` (empty points) = colour bits (1 black, 2 white) its empty region reaches; -1 elsewhere."""
@@ -72,55 +109,16 @@ def _region_touches(board: np.ndarray, W: int, touch: np.ndarray, stack: np.ndar
     for p in range(P):
         touch[p] = -1 if board[p] != EMPTY else -2  # -2: empty, not flooded yet
     for p0 in range(P):
-        if touch[p0] != -2:
-            continue
-        top = 0
-        stack[top] = p0
-        top += 1
-        touch[p0] = -3  # queued
-        bits = 0
-        size = 0
-        while top > size:  # stack[:top] is the region; stack[size:top] still to expand
-            q = stack[size]
-            size += 1
-            for d in range(4):
-                r = _neighbour(q, d, W)
-                c = board[r]
-                if c == EMPTY:
-                    if touch[r] == -2:
-                        touch[r] = -3
-                        stack[top] = r
-                        top += 1
-                elif c == BLACK or c == WHITE:
-                    bits |= c
-        for i in range(size):
-            touch[stack[i]] = bits
+        if touch[p0] == -2:
+            size, bits, _ = _flood(board, W, p0, EMPTY, EMPTY, -3, touch, stack, True)  # -3: in the region being flooded
+            for i in range(size):
+                touch[stack[i]] = bits
 
 
 @njit(cache=True)
 def _chain_liberties(board: np.ndarray, p: int, W: int, mark: np.ndarray, gen: int, stack: np.ndarray) -> int:
     """Liberties of the chain at stone ``p``; ``mark`` entries equal to ``gen`` or ``-gen`` are this call's."""
-    colour = board[p]
-    top = 0
-    stack[top] = p
-    top += 1
-    mark[p] = gen
-    libs = 0
-    head = 0
-    while head < top:
-        q = stack[head]
-        head += 1
-        for d in range(4):
-            r = _neighbour(q, d, W)
-            c = board[r]
-            if c == colour and mark[r] != gen:
-                mark[r] = gen
-                stack[top] = r
-                top += 1
-            elif c == EMPTY and mark[r] != -gen:
-                mark[r] = -gen
-                libs += 1
-    return libs
+    return _flood(board, W, p, board[p], board[p], gen, mark, stack, True)[2]
 
 
 @njit(cache=True)
@@ -246,6 +244,134 @@ def independent_life_work(board: np.ndarray, W: int, region: np.ndarray, touch: 
     return black_regions, white_regions
 
 
+@njit(cache=True, inline="always")
+def _region_neighbour(board: np.ndarray, r: int, pla: int, g: int, cid: np.ndarray, rid: np.ndarray, stack: np.ndarray,
+                      top: int) -> tuple[int, int]:
+    """Point ``r``, next to a point of region ``g`` being flooded: (the head of the ``pla`` chain
+    there, else -1; the stack's new top, ``r`` pushed where it joins the region)."""
+    c = board[r]
+    if c == pla:
+        return cid[r], top
+    if (c == EMPTY or c == 3 - pla) and rid[r] < 0:
+        rid[r] = g
+        stack[top] = r
+        return -1, top + 1
+    return -1, top
+
+
+@njit(cache=True, inline="always")
+def _keep_if_adjacent(v: np.ndarray, g: int, c0: int, c1: int, c2: int, c3: int) -> None:
+    """Drop the candidate ``v[g]`` (a chain head, -1 for none) unless it is one of ``c0 .. c3``."""
+    if v[g] >= 0 and v[g] != c0 and v[g] != c1 and v[g] != c2 and v[g] != c3:
+        v[g] = -1
+
+
+@njit(cache=True, _nrt=False)
+def _label_chains(board: np.ndarray, W: int, pla: int, cid: np.ndarray, stack: np.ndarray, vcount: np.ndarray,
+                  killed: np.ndarray) -> bool:
+    """``pass_alive_work``'s chains: ``cid[p]`` (-1 on entry) = the head point of the chain of each
+    ``pla`` stone, and its head's ``vcount`` and ``killed`` zeroed. Whether ``pla`` has a stone."""
+    any_pla = False
+    for p0 in range(board.shape[0]):
+        if board[p0] == pla and cid[p0] < 0:
+            _flood(board, W, p0, pla, pla, p0, cid, stack, False)
+            vcount[p0] = 0
+            killed[p0] = 0
+            any_pla = True
+    return any_pla
+
+
+@njit(cache=True, _nrt=False)
+def _label_regions(board: np.ndarray, W: int, pla: int, suicide_legal: bool, cid: np.ndarray, rid: np.ndarray,
+                   stack: np.ndarray, v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray,
+                   internal: np.ndarray, bdead: np.ndarray) -> int:
+    """``pass_alive_work``'s regions: ``rid[p]`` (-1 on entry) = the index ``g`` of the region of
+    each empty or opponent point in one; per region, ``v0..v3[g]`` = the chains (heads) it is vital
+    to, -1 for none, ``internal[g]`` = its points next to no ``pla`` stone, ``bdead[g]`` = 0.
+    Returns the number of regions."""
+    n_regions = 0
+    for p0 in range(board.shape[0]):
+        if board[p0] != EMPTY or rid[p0] >= 0:
+            continue
+        g = n_regions
+        n_regions += 1
+        internal[g] = 0
+        bdead[g] = 0
+        rid[p0] = g
+        stack[0] = p0
+        top = 1
+        head = 0
+        while head < top:
+            q = stack[head]
+            head += 1
+            c0, top = _region_neighbour(board, q - W, pla, g, cid, rid, stack, top)
+            c1, top = _region_neighbour(board, q - 1, pla, g, cid, rid, stack, top)
+            c2, top = _region_neighbour(board, q + 1, pla, g, cid, rid, stack, top)
+            c3, top = _region_neighbour(board, q + W, pla, g, cid, rid, stack, top)
+            if head == 1:  # the region's first point: its distinct chains are the candidates
+                v0[g] = c0
+                v1[g] = c1 if c1 != c0 else -1
+                v2[g] = c2 if c2 != c0 and c2 != c1 else -1
+                v3[g] = c3 if c3 != c0 and c3 != c1 and c3 != c2 else -1
+            if c0 < 0 and c1 < 0 and c2 < 0 and c3 < 0:
+                internal[g] += 1  # a point next to no pla stone
+            if suicide_legal or board[q] == EMPTY:  # keep the candidates this point is a liberty of
+                _keep_if_adjacent(v0, g, c0, c1, c2, c3)
+                _keep_if_adjacent(v1, g, c0, c1, c2, c3)
+                _keep_if_adjacent(v2, g, c0, c1, c2, c3)
+                _keep_if_adjacent(v3, g, c0, c1, c2, c3)
+    return n_regions
+
+
+@njit(cache=True, inline="always")
+def _count_candidate(v: np.ndarray, g: int, vcount: np.ndarray) -> None:
+    if v[g] >= 0:
+        vcount[v[g]] += 1
+
+
+@njit(cache=True, inline="always")
+def _count_vital(board: np.ndarray, pla: int, cid: np.ndarray, n_regions: int, v0: np.ndarray, v1: np.ndarray,
+                 v2: np.ndarray, v3: np.ndarray, bdead: np.ndarray, vcount: np.ndarray) -> None:
+    """``vcount[head]`` = the regions vital to each chain that border no killed chain."""
+    for p in range(board.shape[0]):
+        if board[p] == pla and cid[p] == p:
+            vcount[p] = 0
+    for g in range(n_regions):
+        if not bdead[g]:
+            _count_candidate(v0, g, vcount)
+            _count_candidate(v1, g, vcount)
+            _count_candidate(v2, g, vcount)
+            _count_candidate(v3, g, vcount)
+
+
+@njit(cache=True, _nrt=False)
+def _benson_kill(board: np.ndarray, W: int, pla: int, cid: np.ndarray, rid: np.ndarray, n_regions: int,
+                 v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray, bdead: np.ndarray,
+                 vcount: np.ndarray, killed: np.ndarray) -> None:
+    """Benson's iteration over ``pass_alive_work``'s chains and regions: until none dies, a chain
+    with fewer than 2 vital regions bordering no killed chain is killed (``killed[head]``: 0 alive,
+    2 killed this round, 1 killed before) and the regions it borders get ``bdead[g] = 1``."""
+    P = board.shape[0]
+    while True:
+        _count_vital(board, pla, cid, n_regions, v0, v1, v2, v3, bdead, vcount)
+        killed_any = False
+        for p in range(P):
+            if board[p] == pla and cid[p] == p and killed[p] == 0 and vcount[p] < 2:
+                killed[p] = 2
+                killed_any = True
+        if not killed_any:
+            return
+        for p in range(P):
+            if board[p] == pla and killed[cid[p]] == 2:
+                for d in range(4):
+                    r = _neighbour(p, d, W)
+                    if rid[r] >= 0:
+                        bdead[rid[r]] = 1
+        for p in range(P):
+            if board[p] == pla and cid[p] == p and killed[p] == 2:
+                killed[p] = 1
+
+
 @njit(cache=True, _nrt=False)
 def pass_alive_work(board, W: int, pla: int, suicide_legal: bool, area: np.ndarray, rid: np.ndarray, cid: np.ndarray,
                     stack: np.ndarray, v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray,
@@ -262,131 +388,13 @@ def pass_alive_work(board, W: int, pla: int, suicide_legal: bool, area: np.ndarr
     survivors are pass-alive. Pass-alive territory: a region bordering only pass-alive chains with
     at most one point that is next to no ``pla`` stone (its opponent stones, if any, are dead)."""
     P = board.shape[0]
-    opp = 3 - pla
     for p in range(P):
         rid[p] = -1
         cid[p] = -1
-    # Chains of pla: cid = head point.
-    any_pla = False
-    for p0 in range(P):
-        if board[p0] != pla or cid[p0] >= 0:
-            continue
-        any_pla = True
-        top = 1
-        stack[0] = p0
-        cid[p0] = p0
-        vcount[p0] = 0
-        killed[p0] = 0
-        head = 0
-        while head < top:
-            q = stack[head]
-            head += 1
-            for d in range(4):
-                r = _neighbour(q, d, W)
-                if board[r] == pla and cid[r] < 0:
-                    cid[r] = p0
-                    stack[top] = r
-                    top += 1
-    if not any_pla:
+    if not _label_chains(board, W, pla, cid, stack, vcount, killed):
         return
-    # Regions: rid = region index; v0..v3 = the chains (heads) it may be vital to, -1 for none.
-    n_regions = 0
-    for p0 in range(P):
-        if board[p0] != EMPTY or rid[p0] >= 0:
-            continue
-        g = n_regions
-        n_regions += 1
-        v0[g] = -1
-        v1[g] = -1
-        v2[g] = -1
-        v3[g] = -1
-        k = 0
-        for d in range(4):  # candidates: the chains next to the region's first point
-            r = _neighbour(p0, d, W)
-            if board[r] == pla:
-                h = cid[r]
-                if v0[g] != h and v1[g] != h and v2[g] != h:
-                    if k == 0:
-                        v0[g] = h
-                    elif k == 1:
-                        v1[g] = h
-                    elif k == 2:
-                        v2[g] = h
-                    else:
-                        v3[g] = h
-                    k += 1
-        internal[g] = 0
-        bdead[g] = 0
-        top = 1
-        stack[0] = p0
-        rid[p0] = g
-        head = 0
-        while head < top:
-            q = stack[head]
-            head += 1
-            c0 = -1
-            c1 = -1
-            c2 = -1
-            c3 = -1
-            for d in range(4):
-                r = _neighbour(q, d, W)
-                c = board[r]
-                if c == pla:
-                    if d == 0:
-                        c0 = cid[r]
-                    elif d == 1:
-                        c1 = cid[r]
-                    elif d == 2:
-                        c2 = cid[r]
-                    else:
-                        c3 = cid[r]
-                elif (c == EMPTY or c == opp) and rid[r] < 0:
-                    rid[r] = g
-                    stack[top] = r
-                    top += 1
-            if c0 < 0 and c1 < 0 and c2 < 0 and c3 < 0:
-                internal[g] += 1  # a point next to no pla stone
-            if suicide_legal or board[q] == EMPTY:  # keep the candidates this point is a liberty of
-                if v0[g] >= 0 and v0[g] != c0 and v0[g] != c1 and v0[g] != c2 and v0[g] != c3:
-                    v0[g] = -1
-                if v1[g] >= 0 and v1[g] != c0 and v1[g] != c1 and v1[g] != c2 and v1[g] != c3:
-                    v1[g] = -1
-                if v2[g] >= 0 and v2[g] != c0 and v2[g] != c1 and v2[g] != c2 and v2[g] != c3:
-                    v2[g] = -1
-                if v3[g] >= 0 and v3[g] != c0 and v3[g] != c1 and v3[g] != c2 and v3[g] != c3:
-                    v3[g] = -1
-    # Benson's iteration: killed = 0 alive, 2 killed this round, 1 killed before.
-    while True:
-        for p in range(P):
-            if board[p] == pla and cid[p] == p:
-                vcount[p] = 0
-        for g in range(n_regions):
-            if bdead[g]:
-                continue
-            if v0[g] >= 0:
-                vcount[v0[g]] += 1
-            if v1[g] >= 0:
-                vcount[v1[g]] += 1
-            if v2[g] >= 0:
-                vcount[v2[g]] += 1
-            if v3[g] >= 0:
-                vcount[v3[g]] += 1
-        killed_any = False
-        for p in range(P):
-            if board[p] == pla and cid[p] == p and killed[p] == 0 and vcount[p] < 2:
-                killed[p] = 2
-                killed_any = True
-        if not killed_any:
-            break
-        for p in range(P):
-            if board[p] == pla and killed[cid[p]] == 2:
-                for d in range(4):
-                    r = _neighbour(p, d, W)
-                    if rid[r] >= 0:
-                        bdead[rid[r]] = 1
-        for p in range(P):
-            if board[p] == pla and cid[p] == p and killed[p] == 2:
-                killed[p] = 1
+    n_regions = _label_regions(board, W, pla, suicide_legal, cid, rid, stack, v0, v1, v2, v3, internal, bdead)
+    _benson_kill(board, W, pla, cid, rid, n_regions, v0, v1, v2, v3, bdead, vcount, killed)
     for p in range(P):
         if area[p] != EMPTY:
             continue
@@ -420,6 +428,32 @@ def new_work(n: int, batch: int | None = None) -> np.ndarray:
     return np.zeros(shape if batch is None else (batch, *shape), np.int32)
 
 
+@njit(cache=True, inline="always")
+def _pass_alive_both(board: np.ndarray, W: int, suicide_legal: bool, area: np.ndarray, work: np.ndarray) -> None:
+    """``area`` (EMPTY on entry) = each colour's pass-alive stones and territory, black's first;
+    ``work`` rows 0-8, 11 and 12 are its work space."""
+    for pla in (BLACK, WHITE):
+        pass_alive_work(board, W, pla, suicide_legal, area, work[0], work[1], work[2], work[3], work[4], work[5],
+                        work[6], work[7], work[8], work[11], work[12])
+
+
+@njit(cache=True, inline="always")
+def _point_owner(c: int, touch: int, area: int, region: int, scoring: int, tax: int) -> int:
+    """+1 / -1 where a point (its stone ``c``, and its ``touch``, ``area`` and ``region`` entries)
+    counts for black / white, else 0."""
+    if c == BLACK or c == WHITE:
+        if scoring == 0:
+            return 1 if c == BLACK else -1
+        return 0
+    if scoring == 1 and area != EMPTY:
+        return 1 if area == BLACK else -1  # pass-alive territory
+    if touch == BLACK or touch == WHITE:
+        # Territory: a one-colour region, and with a tax only inside an independent one.
+        if tax == 0 or region == touch:
+            return 1 if touch == BLACK else -1
+    return 0
+
+
 @njit(cache=True, _nrt=False)
 def count_board_work(board: np.ndarray, W: int, scoring: int, tax: int, suicide: int, owner: np.ndarray,
                      work: np.ndarray) -> tuple[int, int, int, int]:
@@ -436,19 +470,17 @@ def count_board_work(board: np.ndarray, W: int, scoring: int, tax: int, suicide:
     P = board.shape[0]
     n = W - 2
     touch, stack, region, filled, area, clean = work[0], work[1], work[2], work[3], work[9], work[10]
-    dead_black = 0
-    dead_white = 0
     for p in range(P):
         clean[p] = board[p]
         area[p] = EMPTY
+    dead_black = 0
+    dead_white = 0
     if scoring == 1:
-        for pla in (BLACK, WHITE):
-            pass_alive_work(board, W, pla, suicide == 1, area, work[0], work[1], work[2], work[3], work[4], work[5],
-                            work[6], work[7], work[8], work[11], work[12])
+        _pass_alive_both(board, W, suicide == 1, area, work)
         for p in range(P):
             c = board[p]
             if (c == BLACK or c == WHITE) and area[p] == 3 - c:
-                clean[p] = EMPTY
+                clean[p] = EMPTY  # dead: inside the opponent's pass-alive territory
                 if c == BLACK:
                     dead_black += 1
                 else:
@@ -465,17 +497,7 @@ def count_board_work(board: np.ndarray, W: int, scoring: int, tax: int, suicide:
     white = 0
     for a in range(n * n):
         p = (a // n + 1) * W + a % n + 1
-        c = clean[p]
-        value = 0
-        if c == BLACK or c == WHITE:
-            if scoring == 0:
-                value = 1 if c == BLACK else -1
-        elif scoring == 1 and area[p] != EMPTY:
-            value = 1 if area[p] == BLACK else -1  # pass-alive territory
-        elif touch[p] == BLACK or touch[p] == WHITE:
-            # Territory: a one-colour region, and with a tax only inside an independent one.
-            if tax == 0 or region[p] == touch[p]:
-                value = 1 if touch[p] == BLACK else -1
+        value = _point_owner(clean[p], touch[p], area[p], region[p], scoring, tax)
         owner[a] = value
         if value > 0:
             black += 1

@@ -347,13 +347,12 @@ def _parse_metadata(text: str) -> dict[str, str] | None:
     return out
 
 
-def from_sgf_bytes(data: bytes, max_bytes: int = MAX_BYTES) -> SgfGame:
-    """Parse one game (the main line: the first variation at every branch). Passes may be ``[]``
-    or, on boards up to 19x19, ``[tt]``. Raises ``SgfError`` on anything it cannot read."""
+def _coarse_game(data, max_bytes: int) -> tuple[sgf_grammar.Coarse_game_tree, int]:
+    """(sgfmill's coarse tree of ``data``, the board size), after the cheap checks that refuse huge
+    or pathological inputs before sgfmill sees them; the root's SZ is normalised to the size."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise SgfError(f"SGF data must be bytes, got {type(data).__name__}")
     data = bytes(data)
-    # Cheap checks first, so huge or pathological inputs are refused before sgfmill sees them.
     if len(data) > max_bytes:
         raise SgfError(f"SGF data is {len(data)} bytes, more than the {max_bytes} allowed")
     if data.count(b"(") > MAX_PARENS:
@@ -375,52 +374,51 @@ def from_sgf_bytes(data: bytes, max_bytes: int = MAX_BYTES) -> SgfGame:
         raise SgfError(f"GM[{gm.decode('ascii', 'replace')}]: not a game of Go")
     n = _board_size(root_props)
     root_props["SZ"] = [str(n).encode()]  # sgfmill reads SZ with int(): normalise "9:9" and " 9 "
+    return coarse, n
+
+
+def _root_text(root: sgf.Tree_node, ident: str) -> str | None:
+    """The text of a root property, None where it is absent."""
+    if not root.has_property(ident):
+        return None
     try:
-        game = sgf.Sgf_game.from_coarse_game_tree(coarse, override_encoding="UTF-8")
+        return root.get(ident)
     except ValueError as e:
-        raise SgfError(f"malformed SGF: {e}") from None
-    nodes = game.main_sequence_iter()
-    root = next(nodes)
+        raise SgfError(f"bad {ident}: {e}") from None
 
-    def text(ident: str) -> str | None:
-        if not root.has_property(ident):
-            return None
-        try:
-            return root.get(ident)
-        except ValueError as e:
-            raise SgfError(f"bad {ident}: {e}") from None
 
+def _root_komi(root: sgf.Tree_node) -> float:
     try:
-        komi = check_komi(root.get("KM")) if root.has_property("KM") else 0.0
+        return check_komi(root.get("KM")) if root.has_property("KM") else 0.0
     except ValueError as e:
         raise SgfError(f"bad KM[{root.get_raw('KM').decode('utf-8')}]: {e}") from None
-    rules = ru_to_rules(text("RU"), komi)
-    handicap = 0
-    if root.has_property("HA"):
-        try:
-            handicap = int(root.get("HA"))
-        except ValueError:
-            raise SgfError(f"bad HA[{root.get_raw('HA').decode('utf-8')}]: not an integer") from None
-        if not 0 <= handicap <= n * n:
-            raise SgfError(f"HA[{handicap}] is out of range for a {n}x{n} board")
-    if root.has_property("AE"):
-        raise SgfError("AE (remove stones) in the root is not supported")
-    setup_black = _point_list(root.get_raw_list("AB"), n, "AB") if root.has_property("AB") else []
-    setup_white = _point_list(root.get_raw_list("AW"), n, "AW") if root.has_property("AW") else []
-    re_text = text("RE")
-    result = GameResult.from_sgf(re_text) if re_text is not None and re_text.strip() else None
-    metadata: dict[str, str] = {}
-    comment = ""
-    root_comment = text("C")
-    if root_comment:
-        parsed = _parse_metadata(root_comment)
-        if parsed is None:
-            comment = root_comment
-        else:
-            metadata = parsed
 
+
+def _root_handicap(root: sgf.Tree_node, n: int) -> int:
+    if not root.has_property("HA"):
+        return 0
+    try:
+        handicap = int(root.get("HA"))
+    except ValueError:
+        raise SgfError(f"bad HA[{root.get_raw('HA').decode('utf-8')}]: not an integer") from None
+    if not 0 <= handicap <= n * n:
+        raise SgfError(f"HA[{handicap}] is out of range for a {n}x{n} board")
+    return handicap
+
+
+def _root_comment(root: sgf.Tree_node) -> tuple[dict[str, str], str]:
+    """(metadata, comment): a root comment of ``key=value`` pairs is metadata, any other a comment."""
+    text = _root_text(root, "C")
+    if not text:
+        return {}, ""
+    parsed = _parse_metadata(text)
+    return ({}, text) if parsed is None else (parsed, "")
+
+
+def _main_line_moves(nodes: list[sgf.Tree_node], n: int) -> list[tuple[int, int]]:
+    """``(colour, action)`` of every move of the main line (``nodes``, the root first)."""
     moves: list[tuple[int, int]] = []
-    for depth, node in enumerate([root, *nodes]):
+    for depth, node in enumerate(nodes):
         if depth > 0 and node.has_setup_stones():
             raise SgfError(f"setup stones (AB/AW/AE) after the root, before move {len(moves) + 1}: not supported")
         props = node.get_raw_property_map()
@@ -438,7 +436,30 @@ def from_sgf_bytes(data: bytes, max_bytes: int = MAX_BYTES) -> SgfGame:
         moves.append((colour, action))
         if len(moves) > MAX_MOVES:
             raise SgfError(f"the main line has more than {MAX_MOVES} moves")
+    return moves
 
+
+def from_sgf_bytes(data: bytes, max_bytes: int = MAX_BYTES) -> SgfGame:
+    """Parse one game (the main line: the first variation at every branch). Passes may be ``[]``
+    or, on boards up to 19x19, ``[tt]``. Raises ``SgfError`` on anything it cannot read."""
+    coarse, n = _coarse_game(data, max_bytes)
+    try:
+        game = sgf.Sgf_game.from_coarse_game_tree(coarse, override_encoding="UTF-8")
+    except ValueError as e:
+        raise SgfError(f"malformed SGF: {e}") from None
+    nodes = game.main_sequence_iter()
+    root = next(nodes)
+    komi = _root_komi(root)
+    rules = ru_to_rules(_root_text(root, "RU"), komi)
+    handicap = _root_handicap(root, n)
+    if root.has_property("AE"):
+        raise SgfError("AE (remove stones) in the root is not supported")
+    setup_black = _point_list(root.get_raw_list("AB"), n, "AB") if root.has_property("AB") else []
+    setup_white = _point_list(root.get_raw_list("AW"), n, "AW") if root.has_property("AW") else []
+    re_text = _root_text(root, "RE")
+    result = GameResult.from_sgf(re_text) if re_text is not None and re_text.strip() else None
+    metadata, comment = _root_comment(root)
+    moves = _main_line_moves([root, *nodes], n)
     return SgfGame(
         size=n,
         rules=rules,
@@ -447,9 +468,9 @@ def from_sgf_bytes(data: bytes, max_bytes: int = MAX_BYTES) -> SgfGame:
         setup_black=tuple(setup_black),
         setup_white=tuple(setup_white),
         result=result,
-        black_player=text("PB") or "",
-        white_player=text("PW") or "",
-        date=text("DT") or "",
+        black_player=_root_text(root, "PB") or "",
+        white_player=_root_text(root, "PW") or "",
+        date=_root_text(root, "DT") or "",
         metadata=metadata,
         comment=comment,
     )

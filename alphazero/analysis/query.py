@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -86,6 +87,25 @@ class MoveRestriction:
 
 
 @dataclass(frozen=True)
+class OutputOptions:
+    """The optional outputs of a search's report, as KataGo's JSON queries (``includeOwnership``,
+    ...) and its ``kata-analyze`` command (``ownership true``, ...) both ask for them."""
+
+    ownership: bool = False  # the root's ownership
+    ownership_stdev: bool = False
+    moves_ownership: bool = False  # each candidate move's ownership
+    moves_ownership_stdev: bool = False
+    pv_visits: bool = False  # the visits of each node along each principal variation
+
+
+# A query's include fields, in the order they are read (the first bad one is the error) -> the
+# ``OutputOptions`` field each sets (None: ``includePolicy``, the query's own; kata-analyze has none).
+INCLUDE_FIELDS = {"includeOwnership": "ownership", "includeOwnershipStdev": "ownership_stdev",
+                  "includeMovesOwnership": "moves_ownership", "includeMovesOwnershipStdev": "moves_ownership_stdev",
+                  "includePolicy": None, "includePVVisits": "pv_visits"}
+
+
+@dataclass(frozen=True)
 class Query:
     """A validated position query: everything the scheduler needs, positions already built."""
 
@@ -97,12 +117,8 @@ class Query:
     priorities: tuple[int, ...]  # one per analysed turn
     max_visits: int
     pv_len: int
-    include_ownership: bool = False
-    include_ownership_stdev: bool = False
-    include_moves_ownership: bool = False
-    include_moves_ownership_stdev: bool = False
+    outputs: OutputOptions = OutputOptions()  # includeOwnership, ..., includePVVisits
     include_policy: bool = False
-    include_pv_visits: bool = False
     perspective: str = "BLACK"  # BLACK, WHITE or SIDETOMOVE
     max_time: float | None = None  # seconds per turn
     report_every: float | None = None  # seconds between isDuringSearch results
@@ -288,14 +304,7 @@ def _settings(q: dict, defaults: Defaults) -> tuple[str, float | None, float, li
     return perspective, max_time, wide, sorted(set(settings) - KNOWN_SETTINGS)
 
 
-def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
-    """Validate a position query; raises ``FieldError``. Returns the query and its warnings."""
-    qid = q["id"]
-    warnings: list[dict] = []
-
-    def warn(fieldname: str, message: str) -> None:
-        warnings.append({"id": qid, "field": fieldname, "warning": message})
-
+def _board_side(q: dict) -> int:
     for key in ("boardXSize", "boardYSize"):
         if key not in q:
             raise FieldError(key, f"Must specify {key}")
@@ -308,6 +317,11 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
         coords.check_size(n)
     except ValueError as e:
         raise FieldError("boardXSize", str(e)) from None
+    return n
+
+
+def _query_rules(q: dict, defaults: Defaults, warn: Callable[[str, str], None]) -> Rules:
+    """The rules with the query's komi (the rules' default where it gives none)."""
     if "rules" not in q:
         raise FieldError("rules", "Must specify rules")
     rules, scoring, rules_warning = parse_rules(q["rules"], defaults.feature_version, defaults.substitute_rules)
@@ -325,18 +339,59 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
             raise FieldError("whiteHandicapBonus", 'Must be "0", "N" or "N-1"')
         if q["whiteHandicapBonus"] != "0":
             warn("whiteHandicapBonus", "Handicap bonus is not supported by this engine; using 0")
+    return rules
+
+
+def _analyze_turns(q: dict, num_moves: int) -> list[int]:
+    """analyzeTurns (default: the last position), each once, in the query's order."""
+    turns = q.get("analyzeTurns", [num_moves])
+    if not isinstance(turns, list) or not all(_is_int(t) for t in turns):
+        raise FieldError("analyzeTurns", "Must be an array of integers")
+    for t in turns:
+        if not 0 <= t <= num_moves:
+            raise FieldError("analyzeTurns", f"Invalid turn number {t}: must be from 0 to {num_moves} (the number of moves)")
+    return list(dict.fromkeys(turns))  # a repeated turn is analysed once
+
+
+def _include_flags(q: dict) -> tuple[OutputOptions, bool]:
+    """(the output options, includePolicy) of the query's include fields."""
+    flags = {key: _bool_field(q, key) for key in INCLUDE_FIELDS}
+    outputs = OutputOptions(**{field: flags[key] for key, field in INCLUDE_FIELDS.items() if field is not None})
+    return outputs, flags["includePolicy"]
+
+
+def _priorities(q: dict, num_moves: int, turns: list[int]) -> tuple[int, ...]:
+    """One priority per analysed turn: ``priorities`` (per analyzeTurns entry) or ``priority`` for all."""
+    if "priority" in q and "priorities" in q:
+        raise FieldError("priorities", "Cannot specify both priority and priorities")
+    if "priorities" not in q:
+        p = _int_field(q, "priority", -MAX_PRIORITY, MAX_PRIORITY, 0)
+        return tuple(p for _ in turns)
+    ps = q["priorities"]
+    if not isinstance(ps, list) or not all(_is_int(p) and abs(p) <= MAX_PRIORITY for p in ps):
+        raise FieldError("priorities", f"Must be an array of integers from {-MAX_PRIORITY} to {MAX_PRIORITY}")
+    if len(ps) != len(q.get("analyzeTurns", [num_moves])):
+        raise FieldError("priorities", "Must have one entry per analyzeTurns entry")
+    by_turn = dict(zip(q.get("analyzeTurns", [num_moves]), ps))
+    return tuple(by_turn[t] for t in turns)
+
+
+def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
+    """Validate a position query; raises ``FieldError``. Returns the query and its warnings."""
+    qid = q["id"]
+    warnings: list[dict] = []
+
+    def warn(fieldname: str, message: str) -> None:
+        warnings.append({"id": qid, "field": fieldname, "warning": message})
+
+    n = _board_side(q)
+    rules = _query_rules(q, defaults, warn)
     if "moves" not in q:
         raise FieldError("moves", "Must specify moves (may be empty)")
     moves = parse_pairs(q["moves"], n, "moves", allow_pass=True)
     setup = parse_pairs(q.get("initialStones", []), n, "initialStones", allow_pass=False)
     initial = parse_colour(q["initialPlayer"], "initialPlayer") if "initialPlayer" in q else None
-    turns = q.get("analyzeTurns", [len(moves)])
-    if not isinstance(turns, list) or not all(_is_int(t) for t in turns):
-        raise FieldError("analyzeTurns", "Must be an array of integers")
-    for t in turns:
-        if not 0 <= t <= len(moves):
-            raise FieldError("analyzeTurns", f"Invalid turn number {t}: must be from 0 to {len(moves)} (the number of moves)")
-    turns = list(dict.fromkeys(turns))  # a repeated turn is analysed once
+    turns = _analyze_turns(q, len(moves))
     max_visits = _int_field(q, "maxVisits", 1, MAX_VISITS, defaults.visits)
     if max_visits > defaults.max_visits:
         warn("maxVisits", f"maxVisits {max_visits} capped at {defaults.max_visits} (the engine's --max-visits)")
@@ -345,22 +400,9 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
     if _number_field(q, "rootFpuReductionMax", 0.0, 2.0) is not None:
         warn("rootFpuReductionMax", "rootFpuReductionMax is not supported by this engine; ignored")
     pv_len = _int_field(q, "analysisPVLen", 1, 1000, DEFAULT_PV_LEN)
-    flags = {key: _bool_field(q, key) for key in ("includeOwnership", "includeOwnershipStdev", "includeMovesOwnership",
-                                                   "includeMovesOwnershipStdev", "includePolicy", "includePVVisits")}
+    outputs, include_policy = _include_flags(q)
     restriction = _restriction(q, n)
-    if "priority" in q and "priorities" in q:
-        raise FieldError("priorities", "Cannot specify both priority and priorities")
-    if "priorities" in q:
-        ps = q["priorities"]
-        if not isinstance(ps, list) or not all(_is_int(p) and abs(p) <= MAX_PRIORITY for p in ps):
-            raise FieldError("priorities", f"Must be an array of integers from {-MAX_PRIORITY} to {MAX_PRIORITY}")
-        if len(ps) != len(q.get("analyzeTurns", [len(moves)])):
-            raise FieldError("priorities", "Must have one entry per analyzeTurns entry")
-        by_turn = dict(zip(q.get("analyzeTurns", [len(moves)]), ps))
-        priorities = tuple(by_turn[t] for t in turns)
-    else:
-        p = _int_field(q, "priority", -MAX_PRIORITY, MAX_PRIORITY, 0)
-        priorities = tuple(p for _ in turns)
+    priorities = _priorities(q, len(moves), turns)
     report_every = _number_field(q, "reportDuringSearchEvery", 0.001, 1e6)
     first_after = _number_field(q, "firstReportDuringSearchAfter", 0.001, 1e6)
     perspective, max_time, wide_root_noise, unknown = _settings(q, defaults)
@@ -371,11 +413,9 @@ def parse_query(q: dict, defaults: Defaults) -> tuple[Query, list[dict]]:
     positions = build_positions(n, rules, defaults.history, setup, moves, initial, turns)
     query = Query(
         id=qid, raw=q, size=n, rules=rules, positions=positions, priorities=priorities, max_visits=max_visits,
-        pv_len=pv_len, include_ownership=flags["includeOwnership"], include_ownership_stdev=flags["includeOwnershipStdev"],
-        include_moves_ownership=flags["includeMovesOwnership"], include_moves_ownership_stdev=flags["includeMovesOwnershipStdev"],
-        include_policy=flags["includePolicy"], include_pv_visits=flags["includePVVisits"], perspective=perspective,
-        max_time=max_time, report_every=report_every, first_report_after=first_after,
-        root_policy_temperature=temperature, restriction=restriction, wide_root_noise=wide_root_noise,
+        pv_len=pv_len, outputs=outputs, include_policy=include_policy, perspective=perspective, max_time=max_time,
+        report_every=report_every, first_report_after=first_after, root_policy_temperature=temperature,
+        restriction=restriction, wide_root_noise=wide_root_noise,
     )
     return query, warnings
 

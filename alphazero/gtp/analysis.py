@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from alphazero.analysis.query import OutputOptions
 from go_engine import coords
 
 
@@ -50,12 +51,8 @@ class SearchReport:
 class AnalyzeOptions:
     """What a ``kata-analyze``-style command asked for."""
 
-    ownership: bool = False
-    ownership_stdev: bool = False
-    moves_ownership: bool = False
-    moves_ownership_stdev: bool = False
+    outputs: OutputOptions = OutputOptions()  # ownership, ..., pvVisits
     root_info: bool = False
-    pv_visits: bool = False
     max_moves: int = 0  # 0: no limit
     showpoint: bool = False  # every float with a decimal point (Sabaki's ``analyze``)
 
@@ -98,7 +95,7 @@ def kata_line(report: SearchReport, n: int, options: AnalyzeOptions | bool = Fal
     [pvVisits] [movesOwnership], then [rootInfo ...] [ownership n*n] [ownershipStdev n*n]; arrays
     row-major from the top-left, everything from the side to move's view. ``options`` True is
     the old ``with_ownership``."""
-    opts = options if isinstance(options, AnalyzeOptions) else AnalyzeOptions(ownership=bool(options))
+    opts = options if isinstance(options, AnalyzeOptions) else AnalyzeOptions(OutputOptions(ownership=bool(options)))
     f = lambda x: format_float(x, opts.showpoint)  # noqa: E731
     parts = []
     for order, cand, move, pv in _move_fields(report, n, opts.max_moves):
@@ -108,11 +105,11 @@ def kata_line(report: SearchReport, n: int, options: AnalyzeOptions | bool = Fal
             f"scoreSelfplay {f(cand.score_lead)} prior {f(cand.prior)} lcb {f(cand.lcb)} "
             f"utilityLcb {f(2.0 * cand.lcb - 1.0 if cand.utility_lcb is None else cand.utility_lcb)} weight {f(cand.visits)} order {order} pv {pv}".rstrip()
         )
-        if opts.pv_visits and cand.pv_visits:
+        if opts.outputs.pv_visits and cand.pv_visits:
             text += " pvVisits " + " ".join(str(v) for v in cand.pv_visits)
-        if opts.moves_ownership and cand.ownership is not None:
+        if opts.outputs.moves_ownership and cand.ownership is not None:
             text += " movesOwnership " + _floats(cand.ownership, opts.showpoint)
-        if opts.moves_ownership_stdev and cand.ownership_stdev is not None:
+        if opts.outputs.moves_ownership_stdev and cand.ownership_stdev is not None:
             text += " movesOwnershipStdev " + _floats(cand.ownership_stdev, opts.showpoint)
         parts.append(text)
     line = " ".join(parts)
@@ -123,8 +120,8 @@ def kata_line(report: SearchReport, n: int, options: AnalyzeOptions | bool = Fal
             f"scoreMean {f(report.score_lead)} scoreStdev {f(report.score_stdev)} scoreLead {f(report.score_lead)} "
             f"scoreSelfplay {f(report.score_lead)} weight {f(report.visits)}"
         )
-    if opts.ownership and report.ownership is not None:
+    if opts.outputs.ownership and report.ownership is not None:
         line += " ownership " + _floats(report.ownership, opts.showpoint)
-    if opts.ownership_stdev and report.ownership_stdev is not None:
+    if opts.outputs.ownership_stdev and report.ownership_stdev is not None:
         line += " ownershipStdev " + _floats(report.ownership_stdev, opts.showpoint)
     return line.lstrip()

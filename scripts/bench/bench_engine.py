@@ -207,17 +207,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    all_threads = args.threads or numba.config.NUMBA_NUM_THREADS
-    pyspiel = None if args.skip_openspiel else load_pyspiel()
-    if not args.skip_openspiel and pyspiel is None:
-        print("OpenSpiel reference MISSING: `import pyspiel` failed (install it with "
-              "`pip install open_spiel` for this benchmark; it is not a project dependency)")
-    print(f"numba {numba.__version__}, NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, cpu_count={os.cpu_count()}, "
-          f"rules={args.rules}, batch={args.batch}, >= {args.seconds:g} s per row, "
-          f"load average {os.getloadavg()[0]:.2f} (other work on the machine skews the numbers)")
-
+def measure_throughput(args: argparse.Namespace, all_threads: int, pyspiel) -> list[Throughput]:
+    """Ours at 1 and all threads, and OpenSpiel's two references where installed, per board size."""
     results: list[Throughput] = []
     for n in args.sizes:
         for threads in sorted({1, all_threads}):
@@ -227,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(py_loop)
             results.append(bench_openspiel_cpp(pyspiel, n, args.seconds, args.seed, py_loop.moves / py_loop.games))
     compiled.set_num_threads(all_threads)
+    return results
 
+
+def print_throughput(results: list[Throughput]) -> None:
     print()
     print("Random playouts (uniform legal moves incl. pass, no eye filter, cap 2*n*n moves)")
     header = f"{'size':>5}  {'engine':<26} {'threads':>7} {'games':>8} {'moves/game':>10} {'moves/s':>12} {'games/s':>10}"
@@ -240,37 +234,59 @@ def main(argv: list[str] | None = None) -> int:
     if any(r.estimated_moves for r in results):
         print("~ moves estimated from the Python loop's mean game length (same playout distribution)")
 
+
+def openspiel_ratios(results: list[Throughput], sizes: list[int], rules_name: str, all_threads: int) -> dict[str, float]:
+    """Ours (1 thread) / each OpenSpiel reference in moves/s, per size; printed with ours at all threads."""
+    ratios = {}
+    print()
+    print("Ratio ours / OpenSpiel (moves/s, single core both; ours with all threads in brackets)")
+    for n in sizes:
+        row = {r.engine + f"/{r.threads}": r for r in results if r.size == n}
+        ours1 = row[f"ours ({rules_name})/1"].moves_per_s
+        ours_all = row[f"ours ({rules_name})/{all_threads}"].moves_per_s
+        for ref_name in ("OpenSpiel (Python loop)", "OpenSpiel (C++ rollouts)"):
+            ref = row[f"{ref_name}/1"].moves_per_s
+            ratios[f"{n}x{n} vs {ref_name}"] = ours1 / ref
+            print(f"  {f'{n}x{n}':>5} vs {ref_name:<25} {ours1 / ref:6.2f}x  ({ours_all / ref:.2f}x)")
+    return ratios
+
+
+def print_compile_times(compile_result: dict) -> None:
+    print()
+    print("numba compile (child process, fresh NUMBA_CACHE_DIR; import go_engine + first call of every kernel)")
+    print(f"{'cache':>6} {'import s':>9} {'first calls s':>14} {'in-process s':>13} {'process wall s':>15}")
+    for label in ("cold", "warm"):
+        t = compile_result[label]
+        print(f"{label:>6} {t['import_s']:>9.2f} {t['first_calls_s']:>14.2f} {t['total_s']:>13.2f} {t['process_wall_s']:>15.2f}")
+    if compile_result["sources_changed"]:
+        print("note: go_engine sources changed during the measurement (edited meanwhile): cold is "
+              "not comparable; warm was re-measured after the change")
+    warm = compile_result["warm"]["total_s"]
+    print(f"warm-cache target < 2 s: {'met' if warm < 2.0 else 'MISSED'} ({warm:.2f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    all_threads = args.threads or numba.config.NUMBA_NUM_THREADS
+    pyspiel = None if args.skip_openspiel else load_pyspiel()
+    if not args.skip_openspiel and pyspiel is None:
+        print("OpenSpiel reference MISSING: `import pyspiel` failed (install it with "
+              "`pip install open_spiel` for this benchmark; it is not a project dependency)")
+    print(f"numba {numba.__version__}, NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, cpu_count={os.cpu_count()}, "
+          f"rules={args.rules}, batch={args.batch}, >= {args.seconds:g} s per row, "
+          f"load average {os.getloadavg()[0]:.2f} (other work on the machine skews the numbers)")
+    results = measure_throughput(args, all_threads, pyspiel)
+    print_throughput(results)
     ratios = {}
     if pyspiel is not None:
-        print()
-        print("Ratio ours / OpenSpiel (moves/s, single core both; ours with all threads in brackets)")
-        for n in args.sizes:
-            row = {r.engine + f"/{r.threads}": r for r in results if r.size == n}
-            ours1 = row[f"ours ({args.rules})/1"].moves_per_s
-            ours_all = row[f"ours ({args.rules})/{all_threads}"].moves_per_s
-            for ref_name in ("OpenSpiel (Python loop)", "OpenSpiel (C++ rollouts)"):
-                ref = row[f"{ref_name}/1"].moves_per_s
-                ratios[f"{n}x{n} vs {ref_name}"] = ours1 / ref
-                print(f"  {f'{n}x{n}':>5} vs {ref_name:<25} {ours1 / ref:6.2f}x  ({ours_all / ref:.2f}x)")
+        ratios = openspiel_ratios(results, args.sizes, args.rules, all_threads)
     elif not args.skip_openspiel:
         print("\nRatio ours / OpenSpiel: reference missing (pyspiel not installed)")
-
     compile_result = None
     if not args.skip_compile:
         with tempfile.TemporaryDirectory(prefix="numba-cache-bench-") as cache_dir:
             compile_result = compile_times(Path(cache_dir))
-        print()
-        print("numba compile (child process, fresh NUMBA_CACHE_DIR; import go_engine + first call of every kernel)")
-        print(f"{'cache':>6} {'import s':>9} {'first calls s':>14} {'in-process s':>13} {'process wall s':>15}")
-        for label in ("cold", "warm"):
-            t = compile_result[label]
-            print(f"{label:>6} {t['import_s']:>9.2f} {t['first_calls_s']:>14.2f} {t['total_s']:>13.2f} {t['process_wall_s']:>15.2f}")
-        if compile_result["sources_changed"]:
-            print("note: go_engine sources changed during the measurement (edited meanwhile): cold is "
-                  "not comparable; warm was re-measured after the change")
-        warm = compile_result["warm"]["total_s"]
-        print(f"warm-cache target < 2 s: {'met' if warm < 2.0 else 'MISSED'} ({warm:.2f} s)")
-
+        print_compile_times(compile_result)
     if args.json is not None:
         payload = {
             "throughput": [dict(r._asdict(), moves_per_s=r.moves_per_s, games_per_s=r.games_per_s) for r in results],

@@ -75,7 +75,7 @@ class Side:
         return {k: now[k] - self.start[k] for k in now} | {"seconds": self.seconds}
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="alphazero bench eval_cache", description=__doc__)
     parser.add_argument("--preset", default="9x9-cpu", help="training preset whose network, search and self-play are used")
     parser.add_argument("--checkpoint", default=None, help="checkpoint directory with weights (default: a random-init network)")
@@ -91,23 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cache_size < 1 or args.steps < 1 or args.chunk < 1 or args.warmup_steps < 0:
         parser.error("--cache-size, --steps and --chunk must be >= 1, --warmup-steps >= 0")
-    config = load_config(args.preset, overrides=args.overrides)
-    torch.set_num_threads(args.threads)
-    compiled.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    if args.checkpoint:
-        model, _ = load_model(args.checkpoint, "cpu")
-    else:
-        model = PolicyValueNet(config.network, F.num_planes(config.history))
-    net = NetworkEvaluator(model)
+    return args
+
+
+def describe(args: argparse.Namespace, config) -> str:
+    """The header line: the preset's network, search and games, the weights, threads and cache."""
     s, sp, nc = config.search, config.selfplay, config.network
-    print(f"alphazero bench eval_cache: {args.preset} ({config.board_size}x{config.board_size}, history {config.history}, "
-          f"{nc.blocks} blocks x {nc.channels}, {'Gumbel' if s.gumbel else 'PUCT'} {s.simulations} sims "
-          f"(cheap {sp.cheap_simulations}, full {sp.full_search_probability:.0%}), tree reuse "
-          f"{'on' if s.tree_reuse and not s.gumbel else 'off'}, {sp.games_in_parallel} games), "
-          f"{'weights of ' + args.checkpoint if args.checkpoint else 'random-init network'}, {args.threads} thread(s), "
-          f"cache {args.cache_size} positions" + (f" cleared every {args.clear_every} steps" if args.clear_every else ""))
-    off, on = Side(config, net, 0, args.seed), Side(config, net, args.cache_size, args.seed)
+    return (f"alphazero bench eval_cache: {args.preset} ({config.board_size}x{config.board_size}, history {config.history}, "
+            f"{nc.blocks} blocks x {nc.channels}, {'Gumbel' if s.gumbel else 'PUCT'} {s.simulations} sims "
+            f"(cheap {sp.cheap_simulations}, full {sp.full_search_probability:.0%}), tree reuse "
+            f"{'on' if s.tree_reuse and not s.gumbel else 'off'}, {sp.games_in_parallel} games), "
+            f"{'weights of ' + args.checkpoint if args.checkpoint else 'random-init network'}, {args.threads} thread(s), "
+            f"cache {args.cache_size} positions" + (f" cleared every {args.clear_every} steps" if args.clear_every else ""))
+
+
+def run_alternating(off: Side, on: Side, args: argparse.Namespace) -> None:
+    """Warm both sides up, then time ``args.steps`` search steps each, in alternating chunks."""
     for side in (off, on):
         side.run(args.warmup_steps, args.clear_every)
         side.reset_window()
@@ -117,20 +116,24 @@ def main(argv: list[str] | None = None) -> int:
         for side in (off, on):
             side.run(k, args.clear_every)
         done += k
-    a, b = off.window(), on.window()
+
+
+def _ratio(x: float, y: float) -> str:
+    return f"{x / y:.2f}x" if y > 0 else "n/a (none played: more --steps)"
+
+
+def report(steps: int, a: dict, b: dict) -> None:
+    """Print the timed windows of the cache off (``a``) and on (``b``)."""
 
     def rates(w: dict) -> tuple[float, float, float]:
         return w["leaves"] / w["seconds"], w["network_rows"] / w["seconds"], w["moves"] / w["seconds"]
 
     (la, na, pa), (lb, nb, pb) = rates(a), rates(b)
     saved = b["hits"] + b["repeats"]
-    print(f"  timed: {args.steps} search steps per side, {a['moves']} / {b['moves']} moves played (off / on)")
+    print(f"  timed: {steps} search steps per side, {a['moves']} / {b['moves']} moves played (off / on)")
     print(f"  cache off: {la:9.1f} leaves/s  {na:9.1f} network evaluations/s  {pa:7.2f} positions/s")
     print(f"  cache on:  {lb:9.1f} leaves/s  {nb:9.1f} network evaluations/s  {pb:7.2f} positions/s")
-    def ratio(x: float, y: float) -> str:
-        return f"{x / y:.2f}x" if y > 0 else "n/a (none played: more --steps)"
-
-    print(f"  ratio on/off: leaves/s {ratio(lb, la)}, positions/s {ratio(pb, pa)}")
+    print(f"  ratio on/off: leaves/s {_ratio(lb, la)}, positions/s {_ratio(pb, pa)}")
     print(f"  hit rate {saved / max(b['lookups'], 1):.1%} of {b['lookups']} lookups ({b['hits']} from the table, "
           f"{b['repeats']} repeats within a batch); network evaluations saved per move "
           + (f"{saved / b['moves']:.2f} of {b['lookups'] / b['moves']:.2f} leaves per move" if b["moves"] else "n/a (no move played)"))
@@ -138,6 +141,23 @@ def main(argv: list[str] | None = None) -> int:
     overhead = (b["outer_s"] - b["network_s"]) / max(b["lookups"], 1)
     print(f"  cost: cache {1e6 * overhead:.1f} us per lookup (digest + table) vs network {1e6 * per_row:.1f} us per row "
           f"({overhead / per_row:.2%}); network {a['network_s'] / a['seconds']:.0%} of the uncached self-play time")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = load_config(args.preset, overrides=args.overrides)
+    torch.set_num_threads(args.threads)
+    compiled.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    if args.checkpoint:
+        model, _ = load_model(args.checkpoint, "cpu")
+    else:
+        model = PolicyValueNet(config.network, F.num_planes(config.history))
+    net = NetworkEvaluator(model)
+    print(describe(args, config))
+    off, on = Side(config, net, 0, args.seed), Side(config, net, args.cache_size, args.seed)
+    run_alternating(off, on, args)
+    report(args.steps, off.window(), on.window())
     return 0
 
 

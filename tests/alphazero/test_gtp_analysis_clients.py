@@ -274,6 +274,29 @@ def white_replies_searchable(engine: GtpEngine, moves) -> int:
     return count
 
 
+def test_each_kata_analyze_output_key_adds_its_own_section_only():
+    # The keys are parsed into the options shared with the JSON engine (``OutputOptions``) and
+    # ``rootInfo``; each must switch on its own part of the line and nothing else.
+    own = np.linspace(-1.0, 1.0, N * N).astype(np.float32)
+    cand = analysis.Candidate(action=12, visits=10, winrate=0.5, prior=0.2, lcb=0.4, score_lead=1.0, pv=(12, 13),
+                              pv_visits=(10, 4), ownership=own, ownership_stdev=np.full(N * N, 0.25, np.float32))
+    report = analysis.SearchReport((cand,), visits=11, winrate=0.5, score_lead=1.0, ownership=own,
+                                   ownership_stdev=np.full(N * N, 0.5, np.float32))
+    sections = {"ownership": " ownership ", "ownershipStdev": " ownershipStdev ", "movesOwnership": " movesOwnership ",
+                "movesOwnershipStdev": " movesOwnershipStdev ", "pvVisits": " pvVisits ", "pvEdgeVisits": " pvVisits ",
+                "rootInfo": " rootInfo "}
+
+    def shown(args: list[str]) -> list[str]:
+        _, _, options, _ = analyze_args(args, kata=True, n=N)
+        line = " " + analysis.kata_line(report, N, options)
+        return sorted(s for s in set(sections.values()) if s in line)
+
+    assert shown([]) == []
+    for key, section in sections.items():
+        assert shown([key, "true"]) == [section], key
+        assert shown([key, "false"]) == [], key
+
+
 def test_kata_analyze_avoid_and_allow_hold_down_to_until_depth():
     # Black to move on an empty 5x5. avoid: black never plays C3/pass at the root (depth 0) nor at
     # depth 2; white never plays B2/D4 at depth 1. allow: black's root move only B2 or D2, and

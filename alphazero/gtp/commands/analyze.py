@@ -8,7 +8,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
-from alphazero.analysis.query import MoveRestriction
+from alphazero.analysis.query import MoveRestriction, OutputOptions
 from alphazero.gtp import analysis
 from alphazero.gtp.commands.play import think_seconds
 from alphazero.gtp.protocol import GtpError, parse_color, parse_int
@@ -18,6 +18,7 @@ from go_engine import coords
 if TYPE_CHECKING:
     from alphazero.gtp.engine import GtpEngine
 
+# kata-analyze's boolean keys -> the ``OutputOptions`` field they set, or ``root_info``.
 KATA_FLAGS = {
     "ownership": "ownership", "ownershipStdev": "ownership_stdev", "movesOwnership": "moves_ownership",
     "movesOwnershipStdev": "moves_ownership_stdev", "rootInfo": "root_info", "pvVisits": "pv_visits",
@@ -74,7 +75,9 @@ def analyze_args(args, kata: bool, n: int) -> tuple[int | None, float, analysis.
         else:
             raise GtpError(f"Could not parse analyze arguments: unknown key {key}")
     restriction = MoveRestriction.from_entries(bans, allow=seen_allow, A=n * n + 1)
-    return colour, max(interval, 0.05), analysis.AnalyzeOptions(max_moves=max_moves, **flags), restriction
+    root_info = flags.pop("root_info", False)
+    options = analysis.AnalyzeOptions(OutputOptions(**flags), root_info=root_info, max_moves=max_moves)
+    return colour, max(interval, 0.05), options, restriction
 
 
 def analyze(engine: GtpEngine, args, emit: Callable[[str | None], None], input_pending: Callable[[], bool],

@@ -39,7 +39,7 @@ from selfplay import gumbel as G
 from selfplay import move_choice
 from selfplay import node_stats as NS
 from selfplay import utility as U
-from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row, win_loss_arrays
+from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, action_visits, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row, win_loss_arrays
 
 # An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
 # (logits, value, aux dict). Values are P(win) - P(loss) from the side to move's view. It must not
@@ -140,14 +140,13 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
     best_unvisited = -1
     unvisited_prior = -1.0
     for a in range(A):
-        c = t.children[b, node, a]
-        if c == ILLEGAL:
+        n = action_visits(t, b, node, a)
+        if n < 0:
             continue
         p = t.prior[b, node, a]
-        n = t.visits[b, c] if c >= 0 else 0
         if n > 0:
             visited_prior += p
-            score = -t.value_sum[b, c] / n + explore * p / (1.0 + n)
+            score = -t.value_sum[b, t.children[b, node, a]] / n + explore * p / (1.0 + n)
             if forced and p > 0.0 and n < math.sqrt(prm.forced_k * p * child_sum):
                 score += FORCED_BONUS
             if score > best_score:
@@ -214,19 +213,17 @@ def wide_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     explore = cp * math.sqrt(max(N, 1))
     visited_prior = 0.0
     for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c >= 0 and t.visits[b, c] > 0:
+        if action_visits(t, b, ROOT, a) > 0:
             visited_prior += t.prior[b, ROOT, a]
     fpu_q = t.value_sum[b, ROOT] / max(N, 1) - prm.fpu_reduction_root * math.sqrt(visited_prior)
     seed = st.wide_seed[b]
     best = -1
     best_score = -1e300
     for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c == ILLEGAL:
+        n = action_visits(t, b, ROOT, a)
+        if n < 0:
             continue
-        n = t.visits[b, c] if c >= 0 else 0
-        q = -t.value_sum[b, c] / n if n > 0 else fpu_q
+        q = -t.value_sum[b, t.children[b, ROOT, a]] / n if n > 0 else fpu_q
         p = float(t.prior[b, ROOT, a]) ** power
         score = q + wide_root_bonus(seed, N, a, A, w) + explore * p / (1.0 + n)
         if score > best_score:

@@ -553,6 +553,7 @@ class BatchedMCTS:
             self._start_row(b, s, rng, f, keep)
 
     def _start_row(self, b: int, simulations: int, rng: np.random.Generator, full: bool, keep_tree: bool) -> None:
+        """``start`` in row ``b``: checks, the tree kept or fresh, the counters, the root's center and plan."""
         cfg, st, t = self.config, self.rows, self.tree
         if not 1 <= simulations <= self.max_simulations:
             raise ValueError(f"simulations must be in [1, {self.max_simulations}] (the tree's budget), got {simulations}")

@@ -90,36 +90,22 @@ def _kill_process(proc: subprocess.Popen) -> None:
         pass
 
 
-class GtpEngine:
-    """One external engine process spoken to over GTP v2.
+class EngineProcess:
+    """An engine's process and its pipes: one GTP exchange at a time, every read bounded by a deadline.
 
-    Every command carries an id and waits at most ``timeout`` seconds (a reader thread fills a
-    queue, so nothing blocks forever). ``GtpError``: the engine answered ``?``; the engine stays
-    usable. ``GtpEngineFailure`` (``GtpEngineDied``, ``GtpTimeout``, ``GtpProtocolError``): the
-    engine is broken for good and every later command raises the same kind at once, since after
-    a missed response the stream can no longer be matched to commands. ``close()`` (or leaving
-    the ``with`` block) sends ``quit``, then terminates and finally kills the process.
+    A reader thread fills a bounded queue from the engine's stdout, so nothing blocks forever and a
+    flooding engine stalls itself, not our memory. The engine leads its own process group (its
+    helpers go with it) and a garbage-collection finalizer kills it if it is abandoned. Callers
+    serialise the exchanges (``GtpEngine`` holds its lock around them).
     """
 
-    def __init__(self, argv: Sequence[str], timeout: float = 30.0, name: str | None = None, stderr_path: str | os.PathLike | None = None):
-        if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) and a for a in argv):
-            raise ValueError(f"argv must be a non-empty list of non-empty strings, got {argv!r}")
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout < float("inf"):
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self.argv = list(argv)
-        self.timeout = float(timeout)
-        self.label = name if name is not None else Path(self.argv[0]).name
-        self.stderr_path = Path(stderr_path) if stderr_path is not None else None
-        self._failure: GtpEngineFailure | None = None
-        self._last_timeout = self.timeout  # of the command in flight, for the timeout message
-        self._next_id = 1
-        self._lock = threading.Lock()
-        self._lines: queue.Queue = queue.Queue(maxsize=QUEUE_LINES)
-        self._closed = False
-        stderr_file = open(self.stderr_path, "ab") if self.stderr_path is not None else subprocess.DEVNULL
+    def __init__(self, argv: list[str], label: str, stderr_path: Path | None):
+        self.label = label
+        self.lines: queue.Queue = queue.Queue(maxsize=QUEUE_LINES)
+        stderr_file = open(stderr_path, "ab") if stderr_path is not None else subprocess.DEVNULL
         try:
-            self._proc = subprocess.Popen(
-                self.argv,
+            self.proc = subprocess.Popen(
+                argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr_file,  # a file or DEVNULL: an engine chatting on stderr can never block
@@ -127,17 +113,13 @@ class GtpEngine:
                 start_new_session=True,  # its own process group, killed as a whole
             )
         except OSError as exc:
-            raise GtpEngineDied(f"{self.label}: cannot start {self.argv!r}: {exc}") from exc
+            raise GtpEngineDied(f"{label}: cannot start {argv!r}: {exc}") from exc
         finally:
             if stderr_file is not subprocess.DEVNULL:
                 stderr_file.close()  # the child holds its own descriptor
-        self._finalizer = weakref.finalize(self, _kill_process, self._proc)
-        self._reader = threading.Thread(
-            target=self._read_stdout, args=(self._proc.stdout, self._lines), name=f"gtp-reader-{self.label}", daemon=True
-        )
-        self._reader.start()
-
-    # ---- plumbing ----------------------------------------------------------------------------
+        self._finalizer = weakref.finalize(self, _kill_process, self.proc)
+        self.reader = threading.Thread(target=self._read_stdout, args=(self.proc.stdout, self.lines), name=f"gtp-reader-{label}", daemon=True)
+        self.reader.start()
 
     @staticmethod
     def _read_stdout(stream, lines: queue.Queue) -> None:
@@ -155,64 +137,49 @@ class GtpEngine:
         except (OSError, ValueError):
             pass
         finally:
-            # Closed here, not by close(): closing a pipe another thread is reading can block.
+            # Closed here, not by stop(): closing a pipe another thread is reading can block.
             try:
                 stream.close()
             except OSError:
                 pass
         lines.put(_EOF)
 
-    @property
-    def alive(self) -> bool:
-        return self._proc.poll() is None
-
-    @property
-    def failure(self) -> GtpEngineFailure | None:
-        """The failure that broke this engine, or ``None`` while it is healthy."""
-        return self._failure
-
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
-
-    def _fail(self, exc: GtpEngineFailure) -> GtpEngineFailure:
-        if self._failure is None:
-            self._failure = exc
-        return exc
-
     def _died(self, what: str) -> GtpEngineDied:
         try:
-            code = self._proc.wait(timeout=0.5)
+            code = self.proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             code = None
         status = f"exit status {code}" if code is not None else "pipes closed, process still running"
         return GtpEngineDied(f"{self.label}: engine died during {what!r} ({status})")
 
-    def _next_line(self, deadline: float, what: str):
+    def _next_line(self, deadline: float, what: str, wait: float):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise GtpTimeout(f"{self.label}: no response to {what!r} within {self._last_timeout:g} s")
+            raise GtpTimeout(f"{self.label}: no response to {what!r} within {wait:g} s")
         try:
-            item = self._lines.get(timeout=remaining)
+            item = self.lines.get(timeout=remaining)
         except queue.Empty:
-            raise GtpTimeout(f"{self.label}: no response to {what!r} within {self._last_timeout:g} s") from None
+            raise GtpTimeout(f"{self.label}: no response to {what!r} within {wait:g} s") from None
         if item is _EOF:
             with contextlib.suppress(queue.Full):
-                self._lines.put_nowait(_EOF)  # stays visible to every later read
+                self.lines.put_nowait(_EOF)  # stays visible to every later read
             raise self._died(what)
         if isinstance(item, GtpProtocolError):
             raise GtpProtocolError(f"{self.label}: {item} (command {what!r})")
         return item
 
-    def _exchange(self, line: str, cmd_id: int, deadline: float) -> tuple[bool, str]:
+    def exchange(self, line: str, cmd_id: int, wait: float) -> tuple[bool, str]:
+        """Send ``cmd_id line``; ``(ok, text)`` of the response within ``wait`` seconds (``ok``: it
+        began with ``=``). Raises ``GtpEngineFailure`` when none came, or not a matching one."""
+        deadline = time.monotonic() + wait
         try:
-            self._proc.stdin.write((f"{cmd_id} {line}\n").encode())
-            self._proc.stdin.flush()
+            self.proc.stdin.write((f"{cmd_id} {line}\n").encode())
+            self.proc.stdin.flush()
         except (OSError, ValueError):
             raise self._died(line) from None
         # Skip blank lines before the response (tolerated); anything else must be "=id" / "?id".
         while True:
-            head = self._next_line(deadline, line)
+            head = self._next_line(deadline, line, wait)
             if head.strip():
                 break
         match = _RESPONSE_HEAD.match(head)
@@ -223,13 +190,88 @@ class GtpEngine:
             raise GtpProtocolError(f"{self.label}: response id {got_id} to {line!r}, expected {cmd_id}")
         body = [first.rstrip()]
         while True:
-            rest = self._next_line(deadline, line)
+            rest = self._next_line(deadline, line, wait)
             if rest.strip() == "":
                 break
             body.append(rest.rstrip())
             if len(body) > MAX_RESPONSE_LINES:
                 raise GtpProtocolError(f"{self.label}: response to {line!r} exceeds {MAX_RESPONSE_LINES} lines")
         return sign == "=", "\n".join(body).strip()
+
+    def stop(self, grace: float, healthy: bool) -> int | None:
+        """Close stdin, then terminate, then kill the process group; return the exit status. A
+        ``healthy`` engine (one that answered ``quit``) gets ``grace`` seconds to exit on its own."""
+        proc = self.proc
+        try:
+            proc.stdin.close()  # EOF: the other polite way to ask an engine to exit
+        except OSError:
+            pass
+        # A broken engine gets no long grace: it already cost its timeout.
+        waits = ((None, grace if healthy else min(grace, 0.2)), (signal.SIGTERM, grace), (signal.SIGKILL, grace))
+        for sig, wait in waits:
+            if sig is not None:
+                _signal_group(proc, sig)
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if proc.poll() is None:  # unkillable (e.g. stuck in the kernel): don't wait forever
+            _signal_group(proc, signal.SIGKILL)
+        self._finalizer.detach()
+        # Drain what the engine wrote so a reader stalled on a full queue reaches EOF and ends.
+        deadline = time.monotonic() + grace
+        while self.reader.is_alive() and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.lines.get_nowait()
+            self.reader.join(timeout=0.05)
+        return proc.returncode
+
+
+class GtpEngine:
+    """One external engine process spoken to over GTP v2.
+
+    Every command carries an id and waits at most ``timeout`` seconds (the ``EngineProcess`` reads
+    with a deadline, so nothing blocks forever). ``GtpError``: the engine answered ``?``; it stays
+    usable. ``GtpEngineFailure`` (``GtpEngineDied``, ``GtpTimeout``, ``GtpProtocolError``): the
+    engine is broken for good and every later command raises the same kind at once, since after
+    a missed response the stream can no longer be matched to commands. ``close()`` (or leaving
+    the ``with`` block) sends ``quit``, then terminates and finally kills the process.
+    """
+
+    def __init__(self, argv: Sequence[str], timeout: float = 30.0, name: str | None = None, stderr_path: str | os.PathLike | None = None):
+        if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) and a for a in argv):
+            raise ValueError(f"argv must be a non-empty list of non-empty strings, got {argv!r}")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout < float("inf"):
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.argv = list(argv)
+        self.timeout = float(timeout)
+        self.label = name if name is not None else Path(self.argv[0]).name
+        self.stderr_path = Path(stderr_path) if stderr_path is not None else None
+        self._failure: GtpEngineFailure | None = None
+        self._next_id = 1
+        self._lock = threading.Lock()
+        self._closed = False
+        self._process = EngineProcess(self.argv, self.label, self.stderr_path)
+
+    @property
+    def alive(self) -> bool:
+        return self._process.proc.poll() is None
+
+    @property
+    def failure(self) -> GtpEngineFailure | None:
+        """The failure that broke this engine, or ``None`` while it is healthy."""
+        return self._failure
+
+    @property
+    def pid(self) -> int:
+        return self._process.proc.pid
+
+    def _fail(self, exc: GtpEngineFailure) -> GtpEngineFailure:
+        if self._failure is None:
+            self._failure = exc
+        return exc
 
     # ---- commands ----------------------------------------------------------------------------
 
@@ -249,9 +291,8 @@ class GtpEngine:
                 raise GtpEngineDied(f"{self.label}: engine is closed; {line!r} not sent")
             cmd_id = self._next_id
             self._next_id += 1
-            self._last_timeout = wait
             try:
-                ok, text = self._exchange(line, cmd_id, time.monotonic() + wait)
+                ok, text = self._process.exchange(line, cmd_id, wait)
             except GtpEngineFailure as exc:
                 raise self._fail(exc) from None
         if not ok:
@@ -325,41 +366,15 @@ class GtpEngine:
         """Ask the engine to quit, then terminate, then kill; return its exit status. Idempotent."""
         with self._lock:
             if self._closed:
-                return self._proc.returncode
+                return self._process.proc.returncode
             self._closed = True
-            proc = self._proc
-            healthy = proc.poll() is None and self._failure is None
+            healthy = self._process.proc.poll() is None and self._failure is None
             if healthy:
                 try:
-                    self._last_timeout = grace
-                    self._exchange("quit", self._next_id, time.monotonic() + grace)
+                    self._process.exchange("quit", self._next_id, grace)
                 except GtpEngineFailure:
                     healthy = False
-            try:
-                proc.stdin.close()  # EOF: the other polite way to ask an engine to exit
-            except OSError:
-                pass
-            # A broken engine gets no long grace: it already cost its timeout.
-            waits = ((None, grace if healthy else min(grace, 0.2)), (signal.SIGTERM, grace), (signal.SIGKILL, grace))
-            for sig, wait in waits:
-                if sig is not None:
-                    _signal_group(proc, sig)
-                try:
-                    proc.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            if proc.poll() is None:  # unkillable (e.g. stuck in the kernel): don't wait forever
-                _signal_group(proc, signal.SIGKILL)
-            self._finalizer.detach()
-            # Drain what the engine wrote so a reader stalled on a full queue reaches EOF and ends.
-            deadline = time.monotonic() + grace
-            while self._reader.is_alive() and time.monotonic() < deadline:
-                with contextlib.suppress(queue.Empty):
-                    while True:
-                        self._lines.get_nowait()
-                self._reader.join(timeout=0.05)
-            return proc.returncode
+            return self._process.stop(grace, healthy)
 
     def __enter__(self) -> "GtpEngine":
         return self
@@ -369,7 +384,7 @@ class GtpEngine:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("failed" if self._failure else "running")
-        return f"GtpEngine({self.label!r}, pid={self._proc.pid}, {state})"
+        return f"GtpEngine({self.label!r}, pid={self.pid}, {state})"
 
 
 # ---- GNU Go ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from go_engine.compiled import row_kernel
-from selfplay.tree import ILLEGAL, ROOT, Tree, child_visits, children_visits
+from selfplay.tree import ILLEGAL, ROOT, Tree, action_visits, child_visits, children_visits
 
 TINY_PRIOR = 1e-30  # floor of a prior before taking its log (a legal move never gets -inf)
 MIN_Q_SPAN = 1e-8  # floor of max Q - min Q when sigma rescales completed Q to [0, 1]
@@ -74,12 +74,10 @@ def halving_level(t: Tree, b: int, widths: np.ndarray, level: int) -> int:
         above = 0
         next_level = NO_VISIT_COUNT
         for a in range(A):
-            c = t.children[b, ROOT, a]
-            if c >= 0:
-                n = t.visits[b, c]
-                if n > L:
-                    above += 1
-                    next_level = min(next_level, n)
+            n = action_visits(t, b, ROOT, a)  # -1 or 0 where illegal or unvisited: never above L >= 0
+            if n > L:
+                above += 1
+                next_level = min(next_level, n)
         if above < widths[min(L, W - 1)]:
             return L
         # Up to the next visit count the same actions are above L and widths never grow: skip there.
@@ -96,20 +94,17 @@ def halving_action(t: Tree, b: int, level: int, gumbel: np.ndarray, c_visit: flo
     sigma_completed_q(t, b, ROOT, c_visit, c_scale, qbuf)
     target = -1
     for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c != ILLEGAL:
-            n = t.visits[b, c] if c >= 0 else 0
-            if target < n <= level:
-                target = n
+        n = action_visits(t, b, ROOT, a)  # -1 where illegal: never above the target
+        if target < n <= level:
+            target = n
     best = -1
     best_score = -1e300
     fallback = -1
     fallback_score = -1e300
     for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c == ILLEGAL:
+        n = action_visits(t, b, ROOT, a)
+        if n < 0:
             continue
-        n = t.visits[b, c] if c >= 0 else 0
         score = gumbel[a] + math.log(max(t.prior[b, ROOT, a], TINY_PRIOR)) + qbuf[a]
         if n == target and score > best_score:
             best_score = score
@@ -208,10 +203,9 @@ def interior_action(t: Tree, b: int, node: int, c_visit: float, c_scale: float, 
     best = -1
     best_score = -1e300
     for a in range(A):
-        c = t.children[b, node, a]
-        if c == ILLEGAL:
+        n = action_visits(t, b, node, a)
+        if n < 0:
             continue
-        n = t.visits[b, c] if c >= 0 else 0
         score = pbuf[a] - n / (1.0 + total)
         if score > best_score:
             best_score = score

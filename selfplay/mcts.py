@@ -23,7 +23,7 @@ tree keeps the win/loss part apart for ``root_value`` and the win rates reported
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 from numba import njit, prange
@@ -39,7 +39,8 @@ from selfplay import gumbel as G
 from selfplay import move_choice
 from selfplay import node_stats as NS
 from selfplay import utility as U
-from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row, win_loss_arrays
+from selfplay.search_state import KernelParams, RowState, kernel_params, new_rows, set_row_rules
+from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, action_visits, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row, win_loss_arrays
 
 # An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
 # (logits, value, aux dict). Values are P(win) - P(loss) from the side to move's view. It must not
@@ -47,59 +48,6 @@ from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, child_q, ch
 Evaluator = Callable[[np.ndarray, np.ndarray], tuple]
 
 FORCED_BONUS = 1e9  # added to the PUCT score of a child still owed forced playouts
-
-
-class KernelParams(NamedTuple):
-    """Scalars the kernels need (from ``SearchConfig`` and the move cap; the rules are per row, in ``RowState``)."""
-
-    c_puct_init: float
-    c_puct_base: float
-    fpu_reduction: float
-    fpu_reduction_root: float
-    forced_k: float
-    gumbel_c_visit: float
-    gumbel_c_scale: float
-    max_moves: int
-    score_utility: bool  # values hold win/loss + score utility (``selfplay.utility``)
-    static_score_factor: float
-    static_score_scale: float  # points: STATIC_SCORE_SCALE * sqrt(board area)
-    dynamic_score_factor: float
-    dynamic_score_scale: float  # points: dynamic_score_center_scale * sqrt(board area), also the center's cap
-    score_center_zero_weight: float
-
-
-class RowState(NamedTuple):
-    """Per-game search bookkeeping and work space, allocated once with the tree."""
-
-    sims_left: np.ndarray  # [B] int32      simulations still to run in the current search (0: idle)
-    root_pending: np.ndarray  # [B] bool     the root must be evaluated first (not counted as a simulation)
-    use_gumbel: np.ndarray  # [B] bool       Gumbel root/interior selection in this row's search
-    forced: np.ndarray  # [B] bool           forced playouts at this root
-    noise_eps: np.ndarray  # [B] float32     weight of ``noise`` mixed into the root priors when the root is expanded
-    noise: np.ndarray  # [B, A] float32      Dirichlet sample over the root's legal moves
-    gumbel: np.ndarray  # [B, A] float32     Gumbel(0, 1) sample per root action
-    halving: np.ndarray  # [B, N] int32      Gumbel root: actions brought past each visit level (``gumbel.halving_level_widths``)
-    level: np.ndarray  # [B] int32           Gumbel root: current sequential-halving level (never decreases within a search)
-    leaf: np.ndarray  # [B] int32            node picked this step, or -1 (idle row)
-    slot: np.ndarray  # [B] int32            row of the evaluation batch holding the leaf, or -1 (not evaluated)
-    path: np.ndarray  # [B, N] int32         actions from the root to the leaf (work)
-    seen_slots: np.ndarray  # [B, N] int64   superko-set slots taken by the path's positions (work)
-    planes_depth: np.ndarray  # [B] int32    leaf depth whose stone-history planes planes[b] holds for this root, or -1
-    qbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
-    pbuf: np.ndarray  # [B, A] float32       work space for Gumbel selection
-    owner: np.ndarray  # [B, n*n] int8       work space for exact terminal scoring
-    score_work: np.ndarray  # [B, WORK_ROWS, P] int32  work space of ``scoring.count_row``
-    ko_rule: np.ndarray  # [B] int32         the row's rules: ``KoRule`` value
-    suicide_rule: np.ndarray  # [B] int32    ``SuicideRule`` value
-    scoring_rule: np.ndarray  # [B] int32    ``ScoringRule`` value
-    tax_rule: np.ndarray  # [B] int32        ``TaxRule`` value
-    leaf_depth: np.ndarray  # [B] int32      plies from the root to this step's leaf
-    avoid: np.ndarray  # [B, 2, A] int32     avoid/allowMoves: action banned at depths < this, for the root's side to move (0) / the other side (1)
-    avoid_depth: np.ndarray  # [B] int32     the largest of ``avoid[b]`` (0: no restriction in this row's search)
-    wide_noise: np.ndarray  # [B] float32    KataGo's wideRootNoise at this row's root (0: off)
-    wide_seed: np.ndarray  # [B] uint64      seed of the wide-root-noise draws
-    score_center: np.ndarray  # [B] float32  score utility's dynamic center, root's side to move's view, fixed for a search
-    center_stale: np.ndarray  # [B] bool     the root changed since score_center was set (set anew when a search starts)
 
 
 # ---- kernels --------------------------------------------------------------------------------
@@ -140,14 +88,13 @@ def puct_action(t: Tree, b: int, node: int, prm: KernelParams, forced: bool) -> 
     best_unvisited = -1
     unvisited_prior = -1.0
     for a in range(A):
-        c = t.children[b, node, a]
-        if c == ILLEGAL:
+        n = action_visits(t, b, node, a)
+        if n < 0:
             continue
         p = t.prior[b, node, a]
-        n = t.visits[b, c] if c >= 0 else 0
         if n > 0:
             visited_prior += p
-            score = -t.value_sum[b, c] / n + explore * p / (1.0 + n)
+            score = -t.value_sum[b, t.children[b, node, a]] / n + explore * p / (1.0 + n)
             if forced and p > 0.0 and n < math.sqrt(prm.forced_k * p * child_sum):
                 score += FORCED_BONUS
             if score > best_score:
@@ -214,19 +161,17 @@ def wide_root_action(t: Tree, st: RowState, b: int, prm: KernelParams) -> int:
     explore = cp * math.sqrt(max(N, 1))
     visited_prior = 0.0
     for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c >= 0 and t.visits[b, c] > 0:
+        if action_visits(t, b, ROOT, a) > 0:
             visited_prior += t.prior[b, ROOT, a]
     fpu_q = t.value_sum[b, ROOT] / max(N, 1) - prm.fpu_reduction_root * math.sqrt(visited_prior)
     seed = st.wide_seed[b]
     best = -1
     best_score = -1e300
     for a in range(A):
-        c = t.children[b, ROOT, a]
-        if c == ILLEGAL:
+        n = action_visits(t, b, ROOT, a)
+        if n < 0:
             continue
-        n = t.visits[b, c] if c >= 0 else 0
-        q = -t.value_sum[b, c] / n if n > 0 else fpu_q
+        q = -t.value_sum[b, t.children[b, ROOT, a]] / n if n > 0 else fpu_q
         p = float(t.prior[b, ROOT, a]) ** power
         score = q + wide_root_bonus(seed, N, a, A, w) + explore * p / (1.0 + n)
         if score > best_score:
@@ -477,24 +422,71 @@ def root_legal_row(roots: B.BoardState, b: int, ko_rule: int, suicide_rule: int,
 # ---- orchestration --------------------------------------------------------------------------
 
 
-def kernel_params(config: SearchConfig, rules: Rules, n: int) -> KernelParams:
-    sqrt_area = float(n)  # square boards
-    return KernelParams(
-        c_puct_init=float(config.c_puct_init),
-        c_puct_base=float(config.c_puct_base),
-        fpu_reduction=float(config.fpu_reduction),
-        fpu_reduction_root=float(config.fpu_reduction_root),
-        forced_k=float(config.forced_playouts_k),
-        gumbel_c_visit=float(config.gumbel_c_visit),
-        gumbel_c_scale=float(config.gumbel_c_scale),
-        max_moves=int(B.move_cap(rules, n)),
-        score_utility=bool(config.uses_score_utility),
-        static_score_factor=float(config.static_score_utility_factor),
-        static_score_scale=U.STATIC_SCORE_SCALE * sqrt_area,
-        dynamic_score_factor=float(config.dynamic_score_utility_factor),
-        dynamic_score_scale=float(config.dynamic_score_center_scale) * sqrt_area,
-        score_center_zero_weight=float(config.dynamic_score_center_zero_weight),
-    )
+def search_sizes(config: SearchConfig, roots: B.BoardState, history: int | None, max_simulations: int | None) -> tuple[int, int]:
+    """``(history, max_simulations)`` of a search over ``roots``, checked: by default every history
+    step the roots keep and the config's simulations."""
+    steps = roots.history.shape[1]
+    history = steps if history is None else history
+    if not 1 <= history <= steps:
+        raise ValueError(f"history {history} must be in [1, {steps}] (the roots' history)")
+    simulations = config.simulations if max_simulations is None else max_simulations
+    if simulations < 1:
+        raise ValueError(f"max_simulations must be >= 1, got {simulations}")
+    return history, simulations
+
+
+def checked_outputs(out: tuple, legal: np.ndarray, stats: NS.NodeStats, score_utility: bool, empty: tuple) -> tuple:
+    """The evaluator's answer ``out`` for the k leaves of ``legal`` ([k, A] bool), checked, as the
+    kernels take it: ``(logits [k, A], values [k], scores [k], ownership [k, n*n])`` float32. Scores
+    and ownership only where ``stats`` tracks them (zeros for what the evaluator does not
+    predict), else ``empty``'s zero-size ones."""
+    k, A = legal.shape
+    logits = np.ascontiguousarray(out[0], dtype=np.float32)
+    values = np.ascontiguousarray(out[1], dtype=np.float32)
+    if logits.shape != (k, A) or values.shape != (k,):
+        raise ValueError(f"evaluator returned logits {logits.shape} and value {values.shape} for a batch of {k}; expected ({k}, {A}) and ({k},)")
+    if not (np.isfinite(values).all() and np.isfinite(logits[legal]).all()):
+        raise ValueError("evaluator returned NaN or inf for a legal move or a value")
+    if stats.score.shape[1] == 0:
+        return logits, values, empty[2], empty[3]
+    aux = out[2] if len(out) > 2 else {}
+    if score_utility and "score" not in aux:
+        raise ValueError("the search's score utility (static/dynamic_score_utility_factor > 0) needs the evaluator's "
+                         "score lead (aux 'score'); this evaluator returns none")
+    scores = np.ascontiguousarray(aux["score"], np.float32) if "score" in aux else np.zeros(k, np.float32)
+    n2 = A - 1
+    if stats.ownership.shape[1] == 0:
+        ownership = empty[3]
+    elif "ownership" in aux:
+        ownership = np.ascontiguousarray(aux["ownership"], np.float32)
+    else:
+        ownership = np.zeros((k, n2), np.float32)
+    if scores.shape != (k,) or (ownership.shape[0] and ownership.shape != (k, n2)):
+        raise ValueError(f"evaluator returned score {scores.shape} and ownership {ownership.shape} for a batch of {k}; expected ({k},) and ({k}, {n2})")
+    return logits, values, scores, ownership
+
+
+def plan_root(t: Tree, st: RowState, b: int, cfg: SearchConfig, rng: np.random.Generator, full: bool, legal: np.ndarray, num_legal: int, planned_visits: int) -> None:
+    """Row ``b``'s root noise for the search it starts. With Gumbel: the Gumbel sample (zeros for a
+    cheap search) and the halving widths over the root's ``planned_visits``. Else, for a full
+    search: Dirichlet noise over the ``legal`` ([A] bool) moves, mixed into the priors now when
+    the root is expanded, else when it is, and forced playouts as configured; a cheap one gets none."""
+    st.use_gumbel[b] = cfg.gumbel
+    st.noise_eps[b] = 0.0
+    st.forced[b] = False
+    if cfg.gumbel:
+        st.gumbel[b], st.halving[b] = G.root_schedule(rng, t.num_actions, full, cfg.gumbel_considered, num_legal, planned_visits, t.capacity)
+        st.level[b] = 0
+    elif full and cfg.dirichlet_epsilon > 0.0:
+        noise = np.zeros(t.num_actions, np.float64)
+        noise[legal] = rng.dirichlet(np.full(num_legal, cfg.dirichlet_alpha_scale / num_legal))
+        st.noise[b] = noise.astype(np.float32)
+        st.forced[b] = cfg.forced_playouts_k > 0.0
+        if t.expanded[b, ROOT]:
+            eps = cfg.dirichlet_epsilon
+            t.prior[b, ROOT, legal] = (1.0 - eps) * t.prior[b, ROOT, legal] + eps * st.noise[b, legal]
+        else:
+            st.noise_eps[b] = cfg.dirichlet_epsilon
 
 
 class BatchedMCTS:
@@ -513,18 +505,15 @@ class BatchedMCTS:
         self.rules = rules
         self.roots = roots
         self.evaluator = evaluator
-        self.history = roots.history.shape[1] if history is None else history
-        if not 1 <= self.history <= roots.history.shape[1]:
-            raise ValueError(f"history {self.history} must be in [1, {roots.history.shape[1]}] (the roots' history)")
-        self.max_simulations = config.simulations if max_simulations is None else max_simulations
-        if self.max_simulations < 1:
-            raise ValueError(f"max_simulations must be >= 1, got {self.max_simulations}")
+        self.history, self.max_simulations = search_sizes(config, roots, history, max_simulations)
         A = n * n + 1
         self.num_actions = A
         self.params = kernel_params(config, rules, n)
         if max_moves is not None:
             self.params = self.params._replace(max_moves=int(max_moves))
         self.tree = new_tree(nb, config.capacity(self.max_simulations), A, win_loss=config.uses_score_utility)
+        N = self.tree.capacity
+        self.rows = new_rows(nb, N, A, n, rules)
         # The scratch rows (leaf positions) share the roots' superko set: a leaf's path inserts its
         # positions and removes them again within the step (``select_row``), so a simulation
         # copies no superko set.
@@ -532,45 +521,13 @@ class BatchedMCTS:
         self.feature_version = feature_version
         self.planes = np.zeros((nb, F.num_planes(self.history, feature_version), n, n), np.float32)  # [B, C, n, n]
         self.legal = np.zeros((nb, A), np.bool_)  # [B, A]
-        N = self.tree.capacity
-        self.rows = RowState(
-            sims_left=np.zeros(nb, np.int32),
-            root_pending=np.zeros(nb, np.bool_),
-            use_gumbel=np.zeros(nb, np.bool_),
-            forced=np.zeros(nb, np.bool_),
-            noise_eps=np.zeros(nb, np.float32),
-            noise=np.zeros((nb, A), np.float32),
-            gumbel=np.zeros((nb, A), np.float32),
-            halving=np.zeros((nb, N), np.int32),
-            level=np.zeros(nb, np.int32),
-            leaf=np.full(nb, -1, np.int32),
-            slot=np.full(nb, -1, np.int32),
-            path=np.zeros((nb, N), np.int32),
-            seen_slots=np.zeros((nb, N), np.int64),
-            planes_depth=np.full(nb, -1, np.int32),
-            qbuf=np.zeros((nb, A), np.float32),
-            pbuf=np.zeros((nb, A), np.float32),
-            owner=np.zeros((nb, n * n), np.int8),
-            score_work=S.new_work(n, nb),
-            ko_rule=np.full(nb, int(rules.ko), np.int32),
-            suicide_rule=np.full(nb, int(rules.suicide), np.int32),
-            scoring_rule=np.full(nb, int(rules.scoring), np.int32),
-            tax_rule=np.full(nb, int(rules.tax), np.int32),
-            leaf_depth=np.zeros(nb, np.int32),
-            avoid=np.zeros((nb, 2, A), np.int32),
-            avoid_depth=np.zeros(nb, np.int32),
-            wide_noise=np.zeros(nb, np.float32),
-            wide_seed=np.zeros(nb, np.uint64),
-            score_center=np.zeros(nb, np.float32),
-            center_stale=np.ones(nb, np.bool_),
-        )
-        self._remap = np.zeros(N, np.int32)
-        self._sign = np.zeros(N, np.float64)  # work space of ``node_stats.root_score_mean``
         # Analysis statistics (selfplay.node_stats), off unless asked for: zero-width arrays then.
         # A score utility keeps each node's score: after a tree reuse its center is the kept root's mean.
         self.stats = NS.new_stats(nb, N, n, track_scores or config.uses_score_utility, track_ownership)
-        self._no_scores = np.zeros(0, np.float32)
-        self._no_ownership = np.zeros((0, 0), np.float32)
+        # What the kernels get for a step without evaluations, and for the statistics not tracked.
+        self._no_outputs = (np.zeros((0, A), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros((0, 0), np.float32))
+        self._remap = np.zeros(N, np.int32)
+        self._sign = np.zeros(N, np.float64)  # work space of ``node_stats.root_score_mean``
         self._legal_row = np.zeros(A, np.bool_)
         self.evaluations = 0  # leaves sent to the evaluator, for statistics
         self.searches = 0  # searches started, for statistics
@@ -580,10 +537,7 @@ class BatchedMCTS:
     def set_rules(self, b: int, rules: Rules) -> None:
         """Row ``b`` searches under ``rules`` (ko, suicide, scoring, tax) from its next search on;
         its komi is the roots' ``komi[b]``. Call between searches (after ``reset``)."""
-        st = self.rows
-        st.ko_rule[b], st.suicide_rule[b] = int(rules.ko), int(rules.suicide)
-        st.scoring_rule[b], st.tax_rule[b] = int(rules.scoring), int(rules.tax)
-        st.planes_depth[b] = -1  # the rules planes changed
+        set_row_rules(self.rows, b, rules)
 
     # ---- starting and running searches ----------------------------------------------------------
     def start(self, rows, simulations: int | np.ndarray, rng: np.random.Generator, full_search: bool | np.ndarray = False, keep_tree: bool | None = None) -> None:
@@ -595,48 +549,36 @@ class BatchedMCTS:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         sims = np.broadcast_to(np.asarray(simulations, dtype=np.int64), rows.shape)
         full = np.broadcast_to(np.asarray(full_search, dtype=np.bool_), rows.shape)
-        cfg, st, t = self.config, self.rows, self.tree
+        keep = self.config.reuses_tree if keep_tree is None else keep_tree
         for b, s, f in zip(rows.tolist(), sims.tolist(), full.tolist()):
-            if not 1 <= s <= self.max_simulations:
-                raise ValueError(f"simulations must be in [1, {self.max_simulations}] (the tree's budget), got {s}")
-            if self.roots.done[b]:
-                raise ValueError(f"row {b}: the game is over; reset it before searching")
-            if not (cfg.reuses_tree if keep_tree is None else keep_tree):
-                self._fresh_row(b)
-            free = t.capacity - int(t.num_nodes[b])
-            if free < s:
-                raise ValueError(f"row {b}: {free} free tree nodes for {s} simulations (advance() keeps room)")
-            kept = int(child_visits(t, b).sum()) if t.expanded[b, ROOT] else 0
-            self.searches += 1
-            self.simulations_started += s
-            self.kept_visits += kept
-            st.sims_left[b] = s
-            st.planes_depth[b] = -1  # the root may have changed since the last search
-            st.root_pending[b] = not t.expanded[b, ROOT]
-            if cfg.uses_score_utility and st.center_stale[b] and t.expanded[b, ROOT]:
-                # A kept root: the center is its subtree's mean score (a fresh root's is set by its evaluation).
-                expected = NS.root_score_mean(t, self.stats, b, self._sign)
-                st.score_center[b] = U.dynamic_center(expected, cfg.dynamic_score_center_zero_weight, self.params.dynamic_score_scale)
-                st.center_stale[b] = False
-            st.use_gumbel[b] = cfg.gumbel
-            st.noise_eps[b] = 0.0
-            st.forced[b] = False
-            num_legal = root_legal_row(self.roots, b, int(self.rows.ko_rule[b]), int(self.rows.suicide_rule[b]), self._legal_row)
-            if cfg.gumbel:
-                st.gumbel[b], st.halving[b] = G.root_schedule(rng, self.num_actions, f, cfg.gumbel_considered, num_legal, kept + s, t.capacity)
-                st.level[b] = 0
-            elif f and cfg.dirichlet_epsilon > 0.0:
-                legal = self._legal_row
-                alpha = cfg.dirichlet_alpha_scale / num_legal
-                noise = np.zeros(self.num_actions, np.float64)
-                noise[legal] = rng.dirichlet(np.full(num_legal, alpha))
-                st.noise[b] = noise.astype(np.float32)
-                st.forced[b] = cfg.forced_playouts_k > 0.0
-                if t.expanded[b, ROOT]:
-                    eps = cfg.dirichlet_epsilon
-                    t.prior[b, ROOT, legal] = (1.0 - eps) * t.prior[b, ROOT, legal] + eps * st.noise[b, legal]
-                else:
-                    st.noise_eps[b] = cfg.dirichlet_epsilon
+            self._start_row(b, s, rng, f, keep)
+
+    def _start_row(self, b: int, simulations: int, rng: np.random.Generator, full: bool, keep_tree: bool) -> None:
+        """``start`` in row ``b``: checks, the tree kept or fresh, the counters, the root's center and plan."""
+        cfg, st, t = self.config, self.rows, self.tree
+        if not 1 <= simulations <= self.max_simulations:
+            raise ValueError(f"simulations must be in [1, {self.max_simulations}] (the tree's budget), got {simulations}")
+        if self.roots.done[b]:
+            raise ValueError(f"row {b}: the game is over; reset it before searching")
+        if not keep_tree:
+            self._fresh_row(b)
+        free = t.capacity - int(t.num_nodes[b])
+        if free < simulations:
+            raise ValueError(f"row {b}: {free} free tree nodes for {simulations} simulations (advance() keeps room)")
+        kept = int(child_visits(t, b).sum()) if t.expanded[b, ROOT] else 0
+        self.searches += 1
+        self.simulations_started += simulations
+        self.kept_visits += kept
+        st.sims_left[b] = simulations
+        st.planes_depth[b] = -1  # the root may have changed since the last search
+        st.root_pending[b] = not t.expanded[b, ROOT]
+        if cfg.uses_score_utility and st.center_stale[b] and t.expanded[b, ROOT]:
+            # A kept root: the center is its subtree's mean score (a fresh root's is set by its evaluation).
+            expected = NS.root_score_mean(t, self.stats, b, self._sign)
+            st.score_center[b] = U.dynamic_center(expected, cfg.dynamic_score_center_zero_weight, self.params.dynamic_score_scale)
+            st.center_stale[b] = False
+        num_legal = root_legal_row(self.roots, b, int(st.ko_rule[b]), int(st.suicide_rule[b]), self._legal_row)
+        plan_root(t, st, b, cfg, rng, full, self._legal_row, num_legal, kept + simulations)
 
     def restrict(self, b: int, until: np.ndarray) -> None:
         """avoidMoves/allowMoves for row ``b``'s tree (kept while its searches continue it; a fresh
@@ -690,44 +632,15 @@ class BatchedMCTS:
 
     def step(self) -> int:
         """One simulation in every active row with one evaluator call; returns the leaves evaluated."""
-        st = self.rows
-        k = select_leaves(self.tree, st, self.roots, self.scratch, self.params, self.planes, self.legal, self.stats)
-        scores, ownership = self._no_scores, self._no_ownership
+        k = select_leaves(self.tree, self.rows, self.roots, self.scratch, self.params, self.planes, self.legal, self.stats)
+        logits, values, scores, ownership = self._no_outputs
         if k > 0:
-            out = self.evaluator(self.planes[:k], self.legal[:k])
-            logits = np.ascontiguousarray(out[0], dtype=np.float32)
-            values = np.ascontiguousarray(out[1], dtype=np.float32)
-            if logits.shape != (k, self.num_actions) or values.shape != (k,):
-                raise ValueError(f"evaluator returned logits {logits.shape} and value {values.shape} for a batch of {k}; expected ({k}, {self.num_actions}) and ({k},)")
-            if not (np.isfinite(values).all() and np.isfinite(logits[self.legal[:k]]).all()):
-                raise ValueError("evaluator returned NaN or inf for a legal move or a value")
-            if self.stats.score.shape[1] > 0:
-                scores, ownership = self._aux_stats(out, k)
-        else:
-            logits = np.zeros((0, self.num_actions), np.float32)
-            values = np.zeros(0, np.float32)
-        expand_and_backup(self.tree, st, logits, values, self.legal, self.stats, scores, ownership, self.params)
+            legal = self.legal[:k]
+            out = self.evaluator(self.planes[:k], legal)
+            logits, values, scores, ownership = checked_outputs(out, legal, self.stats, self.params.score_utility, self._no_outputs)
+        expand_and_backup(self.tree, self.rows, logits, values, self.legal, self.stats, scores, ownership, self.params)
         self.evaluations += k
         return k
-
-    def _aux_stats(self, out: tuple, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The evaluator's score ([k]) and ownership ([k, n*n]) for the tracked statistics; zeros
-        for what it does not predict."""
-        aux = out[2] if len(out) > 2 else {}
-        n2 = self.num_actions - 1
-        if self.params.score_utility and "score" not in aux:
-            raise ValueError("the search's score utility (static/dynamic_score_utility_factor > 0) needs the evaluator's "
-                             "score lead (aux 'score'); this evaluator returns none")
-        scores = np.ascontiguousarray(aux["score"], np.float32) if "score" in aux else np.zeros(k, np.float32)
-        if self.stats.ownership.shape[1] == 0:
-            ownership = self._no_ownership
-        elif "ownership" in aux:
-            ownership = np.ascontiguousarray(aux["ownership"], np.float32)
-        else:
-            ownership = np.zeros((k, n2), np.float32)
-        if scores.shape != (k,) or (ownership.shape[0] and ownership.shape != (k, n2)):
-            raise ValueError(f"evaluator returned score {scores.shape} and ownership {ownership.shape} for a batch of {k}; expected ({k},) and ({k}, {n2})")
-        return scores, ownership
 
     def subtree_values(self, b: int) -> NS.SubtreeValues:
         """Row ``b``'s per-node score and ownership means/stdevs over each subtree (needs

@@ -94,6 +94,16 @@ def children_visits(t: Tree, b: int, node: int) -> int:
     return total
 
 
+@njit(cache=True, inline="always")
+def action_visits(t: Tree, b: int, node: int, a: int) -> int:
+    """Visits through ``node``'s action ``a``: its child's visits, 0 while the child node is not
+    created yet, -1 where ``a`` is illegal (so ``n < 0`` skips it and ``n > 0`` means visited)."""
+    c = t.children[b, node, a]
+    if c >= 0:
+        return t.visits[b, c]
+    return 0 if c == UNVISITED else -1
+
+
 @row_kernel
 def clear_node(t: Tree, b: int, i: int, parent: int, action: int) -> None:
     """Make node ``i`` a fresh unexpanded node under ``parent``."""

@@ -106,7 +106,7 @@ def test_fake_engine_round_trip_and_multiline(tmp_path):
             engine.play("white", "A1")
         assert info.value.message == "illegal move"
         engine.play("w", "B2")  # still usable after a refused command
-        proc = engine._proc
+        proc = engine._process.proc
     assert proc.returncode == 0  # quit answered, process exited on its own
 
 
@@ -215,7 +215,7 @@ def test_closed_engine_refuses_commands(tmp_path):
 
 def test_abandoned_engine_is_killed_by_garbage_collection(tmp_path):
     engine = fake_engine(tmp_path, "hang")
-    proc: subprocess.Popen = engine._proc
+    proc: subprocess.Popen = engine._process.proc
     del engine
     gc.collect()
     assert proc.wait(timeout=5) is not None
@@ -330,8 +330,8 @@ def test_close_kills_helpers_the_engine_spawned(tmp_path):
         engine.genmove("b")
     start = time.monotonic()
     engine.close(grace=0.5)
-    engine._reader.join(timeout=5)
-    assert not engine._reader.is_alive()  # stdout reached EOF: the helper died with the group
+    engine._process.reader.join(timeout=5)
+    assert not engine._process.reader.is_alive()  # stdout reached EOF: the helper died with the group
     assert time.monotonic() - start < 5
 
 
@@ -345,4 +345,4 @@ def test_engine_flooding_stdout_is_bounded_and_closed(tmp_path):
         engine.name()
     engine.close(grace=1.0)
     assert not engine.alive
-    assert not engine._reader.is_alive()
+    assert not engine._process.reader.is_alive()

@@ -23,7 +23,8 @@ from selfplay import node_stats as NS
 from selfplay import utility as U
 from selfplay.evaluators import AreaScoreEvaluator, FixedScoreEvaluator, LinearEvaluator, UniformEvaluator
 from selfplay.game_driver import SelfPlayDriver
-from selfplay.mcts import BatchedMCTS, kernel_params
+from selfplay.mcts import BatchedMCTS
+from selfplay.search_state import kernel_params
 from selfplay.tree import ROOT, child_q, child_visits, child_win_loss
 from tests.selfplay.conftest import search_on
 

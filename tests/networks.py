@@ -4,6 +4,7 @@ the tower and make positions look alike)."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from alphazero.config.network import NetworkConfig, network_preset
@@ -22,3 +23,13 @@ def spread_network(planes: int, network: NetworkConfig | None = None, seed: int 
         for t in tensors:
             t.add_(scale * torch.randn_like(t))
     return net
+
+
+def random_inputs(b: int, planes: int, n: int, seed: int = 0, legal_share: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """``b`` random binary inputs ``[b, planes, n, n]`` (30% ones) and legal masks ``[b, n*n+1]``
+    with about ``legal_share`` of the points legal, pass always."""
+    rng = np.random.default_rng(seed)
+    x = (rng.random((b, planes, n, n)) < 0.3).astype(np.float32)
+    legal = rng.random((b, n * n + 1)) < legal_share
+    legal[:, -1] = True
+    return x, legal

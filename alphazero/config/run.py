@@ -372,6 +372,20 @@ def _cpu_hour_preset(board_size: int, rules: Rules, replay_max_size: int, backen
                                          curriculum=curriculum)
 
 
+
+def _gpu_preset(board_size: int, network: NetworkConfig, search: SearchConfig, games_in_parallel: int,
+                cheap_simulations: int, trainer: TrainerConfig, replay: ReplayConfig, loop: dict, arena: dict) -> RunConfig:
+    """A run on GPUs: Chinese rules, history 8, playout cap 25% (``cheap_simulations`` otherwise),
+    sample reuse 4, bfloat16 inference, evaluation against GNU Go level 10 (20 games); ``loop``
+    and ``arena`` hold the rest of those sections (the machines, the schedule)."""
+    return _preset(
+        board_size, rules_preset("chinese"), 8, network, search,
+        SelfPlayConfig(games_in_parallel=games_in_parallel, full_search_probability=0.25, cheap_simulations=cheap_simulations),
+        trainer, replay,
+        LoopConfig(samples_per_position=4.0, inference_precision="bfloat16", **loop),
+        ArenaConfig(games_vs_anchor=20, anchor="gnugo:10", **arena),
+    )
+
 # Presets. CPU presets use Gumbel search with few simulations (learns with 8-16), playout-cap
 # randomisation, the auxiliary heads, a small net and high sample reuse: what makes learning fast
 # on a CPU. Wall times are for the 2-core reference machine (see README).
@@ -398,28 +412,24 @@ PRESETS: dict[str, RunConfig] = {
                                 curriculum=CurriculumConfig(stages=(CurriculumStage(board_size=7, komi=9.0, until_minutes=8.0),
                                                                     CurriculumStage(board_size=9)))),
     # One GPU machine: learner on the GPU, self-play actors sharing it for inference.
-    "9x9-gpu": _preset(
-        9, rules_preset("chinese"), 8, network_preset("b6c128"),
-        SearchConfig(simulations=64, gumbel=True, gumbel_considered=16),
-        SelfPlayConfig(games_in_parallel=512, full_search_probability=0.25, cheap_simulations=16),
-        TrainerConfig(batch_size=1024, lr=0.05, warmup_steps=500, ema_decay=0.999),
-        ReplayConfig(max_size=1_000_000, window_base=100_000, min_positions=20_000),
-        LoopConfig(max_generations=10_000, train_steps_per_generation=500, samples_per_position=4.0,
-                   selfplay_actors=6, actor_cpus=2.0, actor_gpus=0.1, learner_cpus=2.0,
-                   learner_gpus=0.4, inference_precision="bfloat16", search_steps_per_task=128, train_steps_per_task=50),
-        ArenaConfig(every_generations=5, games_vs_previous=40, games_vs_anchor=20, anchor="gnugo:10", parallel_games=4),
+    "9x9-gpu": _gpu_preset(
+        9, network_preset("b6c128"), SearchConfig(simulations=64, gumbel=True, gumbel_considered=16),
+        games_in_parallel=512, cheap_simulations=16,
+        trainer=TrainerConfig(batch_size=1024, lr=0.05, warmup_steps=500, ema_decay=0.999),
+        replay=ReplayConfig(max_size=1_000_000, window_base=100_000, min_positions=20_000),
+        loop=dict(max_generations=10_000, train_steps_per_generation=500, selfplay_actors=6, actor_cpus=2.0,
+                  actor_gpus=0.1, learner_cpus=2.0, learner_gpus=0.4, search_steps_per_task=128, train_steps_per_task=50),
+        arena=dict(every_generations=5, games_vs_previous=40, parallel_games=4),
     ),
     # Many GPU machines.
-    "19x19-cluster": _preset(
-        19, rules_preset("chinese"), 8, network_preset("b20c256"),
-        SearchConfig(simulations=600, gumbel=False),
-        SelfPlayConfig(games_in_parallel=256, full_search_probability=0.25, cheap_simulations=100),
-        TrainerConfig(batch_size=2048, lr=0.1, warmup_steps=2000, ema_decay=0.999),
-        ReplayConfig(max_size=5_000_000, window_base=250_000, min_positions=250_000),
-        LoopConfig(max_generations=100_000, train_steps_per_generation=1000, samples_per_position=4.0,
-                   selfplay_actors=64, actor_cpus=4.0, actor_gpus=0.5, learner_cpus=8.0,
-                   learner_gpus=1.0, inference_precision="bfloat16", search_steps_per_task=256, train_steps_per_task=100),
-        ArenaConfig(every_generations=10, games_vs_previous=100, games_vs_anchor=20, anchor="gnugo:10", parallel_games=8, gating=True),
+    "19x19-cluster": _gpu_preset(
+        19, network_preset("b20c256"), SearchConfig(simulations=600, gumbel=False),
+        games_in_parallel=256, cheap_simulations=100,
+        trainer=TrainerConfig(batch_size=2048, lr=0.1, warmup_steps=2000, ema_decay=0.999),
+        replay=ReplayConfig(max_size=5_000_000, window_base=250_000, min_positions=250_000),
+        loop=dict(max_generations=100_000, train_steps_per_generation=1000, selfplay_actors=64, actor_cpus=4.0,
+                  actor_gpus=0.5, learner_cpus=8.0, learner_gpus=1.0, search_steps_per_task=256, train_steps_per_task=100),
+        arena=dict(every_generations=10, games_vs_previous=100, parallel_games=8, gating=True),
     ),
 }
 

@@ -18,7 +18,7 @@ from alphazero.config.trainer import TrainerConfig
 from alphazero.evaluator import NetworkEvaluator
 from alphazero.model import PolicyValueNet
 from go_engine import features
-from tests.networks import spread_network
+from tests.networks import random_inputs, spread_network
 
 torch.set_num_threads(2)
 HISTORY = 2
@@ -43,11 +43,7 @@ def without_aux(net: PolicyValueNet) -> PolicyValueNet:
 
 
 def inputs(b: int, n: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    planes = (rng.random((b, C, n, n)) < 0.3).astype(np.float32)
-    legal = rng.random((b, n * n + 1)) < 0.6
-    legal[:, -1] = True
-    return planes, legal
+    return random_inputs(b, C, n, seed, legal_share=0.6)
 
 
 def test_config_fields_are_validated_by_name():

@@ -8,7 +8,7 @@ from alphazero.config.network import network_preset
 from alphazero.evaluator import ILLEGAL_LOGIT, NetworkEvaluator
 from alphazero.model import PolicyValueNet
 from go_engine import features
-from tests.networks import spread_network
+from tests.networks import random_inputs, spread_network
 
 torch.set_num_threads(2)
 C = features.num_planes(2)
@@ -19,11 +19,7 @@ def evaluator(max_batch: int = 1024, precision: str = "float32") -> NetworkEvalu
 
 
 def inputs(b: int, n: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    planes = (rng.random((b, C, n, n)) < 0.3).astype(np.float32)
-    legal = rng.random((b, n * n + 1)) < 0.5
-    legal[:, -1] = True
-    return planes, legal
+    return random_inputs(b, C, n, seed, legal_share=0.5)
 
 
 @pytest.mark.parametrize("n", [2, 9, 19])

@@ -12,12 +12,11 @@ import pytest
 import torch
 
 from alphazero import analysis_cli
-from alphazero.checkpoint import CheckpointMeta, save_checkpoint
-from alphazero.config.network import network_preset
 from alphazero.config.run import load_config
 from alphazero.model import PolicyValueNet
 from go_engine import features
 from alphazero.train.actors import self_play_worker
+from tests.alphazero.tiny_checkpoint import make_checkpoint
 
 
 @pytest.mark.parametrize("precision, expected", [("bfloat16", torch.bfloat16), ("float16", torch.float32),
@@ -40,11 +39,7 @@ def test_selfplay_in_bfloat16_on_the_cpu_plays_games():
 
 
 def test_gtp_plays_with_a_compiled_bfloat16_network_on_the_cpu(tmp_path):
-    torch.manual_seed(0)
-    net = PolicyValueNet(network_preset("tiny"), features.num_planes(2))
-    meta = CheckpointMeta(network=net.config, input_planes=net.in_planes, feature_version=features.FEATURE_VERSION,
-                          history=2, board_sizes=(5,), generation=0)
-    save_checkpoint(tmp_path / "ckpt", net, meta)
+    make_checkpoint(tmp_path / "ckpt", size=5)
     commands = "boardsize 5\nclear_board\ngenmove b\ngenmove w\nquit\n"
     proc = subprocess.run([sys.executable, "-m", "alphazero.cli", "gtp", "--checkpoint", str(tmp_path / "ckpt"),
                            "--visits", "8", "--precision", "bfloat16", "--compile"],
@@ -85,11 +80,7 @@ def _analysis_engine(checkpoint, *options):
 
 
 def test_the_analysis_engine_runs_a_compiled_bfloat16_network_on_the_cpu(tmp_path):
-    torch.manual_seed(0)
-    net = PolicyValueNet(network_preset("tiny"), features.num_planes(2))
-    meta = CheckpointMeta(network=net.config, input_planes=net.in_planes, feature_version=features.FEATURE_VERSION,
-                          history=2, board_sizes=(5,), generation=0)
-    save_checkpoint(tmp_path / "ckpt", net, meta)
+    make_checkpoint(tmp_path / "ckpt", size=5)
     engine, results = _analysis_engine(tmp_path / "ckpt", "--precision", "bfloat16", "--compile")
     assert engine.evaluator.dtype == torch.bfloat16 and engine.evaluator.compiled
     engine.submit(json.dumps({"id": "q", "moves": [["B", "C3"]], "rules": "chinese", "komi": 7.5, "boardXSize": 5,

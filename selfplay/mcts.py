@@ -39,7 +39,7 @@ from selfplay import gumbel as G
 from selfplay import move_choice
 from selfplay import node_stats as NS
 from selfplay import utility as U
-from selfplay.search_state import KernelParams, RowState, kernel_params, new_rows, set_row_rules
+from selfplay.search_state import BackupRows, KernelParams, RowState, backup_rows, kernel_params, new_rows, set_row_rules
 from selfplay.tree import ILLEGAL, NO_PARENT, ROOT, UNVISITED, Tree, action_visits, child_q, child_visits, children_visits, clear_node, new_tree, reroot_row, reset_row, win_loss_arrays
 
 # An evaluator: (planes [B, C, n, n] float32, legal [B, A] bool) -> (logits [B, A], value [B]) or
@@ -64,7 +64,7 @@ def terminal_margin(s: B.BoardState, b: int, st: RowState) -> float:
 
 
 @row_kernel
-def leaf_score_utility(lead: float, st: RowState, b: int, depth: int, prm: KernelParams) -> float:
+def leaf_score_utility(lead: float, st: RowState | BackupRows, b: int, depth: int, prm: KernelParams) -> float:
     """Score utility of a node ``depth`` plies below row ``b``'s root whose side to move leads by
     ``lead``: the row's dynamic center is the root's side to move's, so odd depths see it negated."""
     center = st.score_center[b] if depth % 2 == 0 else -st.score_center[b]
@@ -305,7 +305,7 @@ def select_leaves(t: Tree, st: RowState, roots: B.BoardState, scratch: B.BoardSt
 
 
 @row_kernel
-def expand_row(t: Tree, st: RowState, b: int, node: int, logits: np.ndarray, legal: np.ndarray) -> None:
+def expand_row(t: Tree, st: BackupRows, b: int, node: int, logits: np.ndarray, legal: np.ndarray) -> None:
     """Priors = softmax of the legal logits; children UNVISITED where legal, ILLEGAL elsewhere."""
     A = logits.shape[0]
     # float32 throughout: a float32 exp is about three times cheaper than numba's float64 one, and
@@ -337,7 +337,7 @@ def expand_row(t: Tree, st: RowState, b: int, node: int, logits: np.ndarray, leg
 
 
 @row_kernel
-def restrict_row(t: Tree, st: RowState, b: int, node: int, depth: int) -> None:
+def restrict_row(t: Tree, st: BackupRows, b: int, node: int, depth: int) -> None:
     """avoidMoves/allowMoves below the root (KataGo's avoidMoveUntilByLoc): the children of
     ``node``, ``depth`` plies down, that are banned for its side to move at that depth become
     ILLEGAL, so the search never enters them (priors kept, as KataGo does off the root). A node
@@ -375,7 +375,7 @@ def backup_row(t: Tree, b: int, leaf: int, value: float, win_loss: float) -> Non
 
 
 @row_kernel
-def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray, prm: KernelParams) -> None:
+def expand_backup_row(t: Tree, st: BackupRows, b: int, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray, prm: KernelParams) -> None:
     leaf = st.leaf[b]
     if leaf < 0:
         return
@@ -405,7 +405,7 @@ def expand_backup_row(t: Tree, st: RowState, b: int, logits: np.ndarray, values:
 
 
 @njit(cache=True, parallel=True)
-def expand_and_backup(t: Tree, st: RowState, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray, prm: KernelParams) -> None:
+def expand_and_backup(t: Tree, st: BackupRows, logits: np.ndarray, values: np.ndarray, legal: np.ndarray, stats: NS.NodeStats, scores: np.ndarray, ownership: np.ndarray, prm: KernelParams) -> None:
     """Expand every evaluated leaf from ``logits[slot]`` ([k, A]) / ``values[slot]`` ([k]) and back
     up every leaf of this step (terminal leaves with their exact value); with ``stats`` tracked,
     store each evaluated leaf's ``scores[slot]`` ([k]) and ``ownership[slot]`` ([k, n*n]); with a
@@ -514,6 +514,7 @@ class BatchedMCTS:
         self.tree = new_tree(nb, config.capacity(self.max_simulations), A, win_loss=config.uses_score_utility)
         N = self.tree.capacity
         self.rows = new_rows(nb, N, A, n, rules)
+        self.backup = backup_rows(self.rows)  # what expand_and_backup needs of it
         # The scratch rows (leaf positions) share the roots' superko set: a leaf's path inserts its
         # positions and removes them again within the step (``select_row``), so a simulation
         # copies no superko set.
@@ -638,7 +639,7 @@ class BatchedMCTS:
             legal = self.legal[:k]
             out = self.evaluator(self.planes[:k], legal)
             logits, values, scores, ownership = checked_outputs(out, legal, self.stats, self.params.score_utility, self._no_outputs)
-        expand_and_backup(self.tree, self.rows, logits, values, self.legal, self.stats, scores, ownership, self.params)
+        expand_and_backup(self.tree, self.backup, logits, values, self.legal, self.stats, scores, ownership, self.params)
         self.evaluations += k
         return k
 

@@ -232,3 +232,52 @@ def test_spec_errors_are_clear(tmp_path, text, message):
 def test_players_with_one_name_are_refused(tmp_path):
     with pytest.raises(MatchError, match="both players are named"):
         run_match(MatchPlan(parse_spec("random"), parse_spec("random"), 2, tmp_path / "m"), log=quiet)
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.gnugo
+def test_a_worker_killed_mid_game_leaves_that_game_unplayed_and_a_rerun_plays_it(tmp_path):
+    """SIGKILL of a parallel match's worker while it plays: the match ends with the other worker's
+    game, the dead one's game is reported failed (not counted, not lost), and a re-run plays it."""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    out = tmp_path / "m"
+
+    def plan() -> MatchPlan:
+        return MatchPlan(parse_spec("gnugo:0"), parse_spec("random"), 2, out, GameSettings(9))
+
+    box: dict = {}
+    runner = threading.Thread(target=lambda: box.update(summary=run_match(plan(), parallel=2, log=quiet)), daemon=True)
+    runner.start()
+    victim, deadline = None, time.monotonic() + 180
+    while victim is None and time.monotonic() < deadline and runner.is_alive():
+        # A worker with a GNU Go child is in its first game (the engine starts with the game).
+        victim = next((w for w in multiprocessing.active_children() if _children(w.pid)), None)
+        time.sleep(0.02)
+    assert victim is not None, "no worker started a game"
+    os.kill(victim.pid, signal.SIGKILL)
+    runner.join(timeout=300)
+    assert not runner.is_alive(), "the match did not end after a worker died"
+    first = box["summary"]
+    assert len(first.failed) == 1 and len(first.results) == 1, (first.failed, first.results)
+    assert [r["game"] for r in first.results] != first.failed
+    lines = [json.loads(line) for line in (out / RESULTS_FILE).read_text().splitlines()]
+    assert [r["game"] for r in lines] == [first.results[0]["game"]]  # only the finished game is on disk
+    again = run_match(plan(), parallel=1, log=quiet)
+    assert again.played_now == first.failed and sorted(r["game"] for r in again.results) == [0, 1]

@@ -329,8 +329,9 @@ def _close_all(cache: dict) -> None:
             pass
 
 
-def _worker_main(jobs, results, threads: int) -> None:
-    """A worker process: build players from specs as needed, play jobs until a ``None`` arrives."""
+def _worker_main(jobs, results, threads: int, worker: int) -> None:
+    """A worker process: build players from specs as needed, play the jobs of its own queue until
+    a ``None`` arrives; each result names the ``worker`` that played it."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so finally closes the GTP engines
     import torch
 
@@ -343,10 +344,9 @@ def _worker_main(jobs, results, threads: int) -> None:
             if text is None:
                 break
             job = GameJob.from_json(text)
-            results.put(json.dumps({"type": "start", "job": [job.plan, job.game], "pid": os.getpid()}))
             try:
                 played = play_job(job, cache)
-                results.put(json.dumps({"type": "result", "plan": job.plan, "record": played.to_json()}))
+                results.put(json.dumps({"type": "result", "plan": job.plan, "worker": worker, "record": played.to_json()}))
             except Exception:  # noqa: BLE001 - reported to the parent, which stops the match
                 results.put(json.dumps({"type": "error", "job": [job.plan, job.game], "error": traceback.format_exc()}))
                 break
@@ -446,35 +446,32 @@ def _run_pool(tallies, pending, parallel, log, threads) -> None:
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    jobs, results = ctx.Queue(), ctx.Queue()
-    workers = [ctx.Process(target=_worker_main, args=(jobs, results, threads), daemon=True) for _ in range(min(parallel, len(pending)))]
+    results = ctx.Queue()
+    # One job queue per worker: the parent knows which game each worker holds from the moment it
+    # hands it over, so a worker that dies at any point (even before it could say it started)
+    # fails exactly its own game.
+    jobs = [ctx.Queue() for _ in range(min(parallel, len(pending)))]
+    workers = [ctx.Process(target=_worker_main, args=(q, results, threads, i), daemon=True) for i, q in enumerate(jobs)]
     for w in workers:
         w.start()
     todo = list(pending)
-    in_flight: dict[tuple[int, int], int | None] = {}  # job -> pid of the worker playing it (None: queued)
+    held: dict[int, tuple[int, int]] = {}  # worker index -> the job (plan, game) it plays
     error = None
     try:
-        while todo or in_flight:
-            while todo and len(in_flight) < len(workers):
-                pid, index = todo.pop(0)
-                if tallies[pid].stopped:
-                    continue
-                jobs.put(_job(pid, tallies[pid].plan, index).to_json())
-                in_flight[(pid, index)] = None
-            if not in_flight:
+        while todo or held:
+            _hand_out(todo, held, workers, jobs, tallies)
+            if not held:
                 break
             try:
                 msg = json.loads(results.get(timeout=POLL_S))
             except queue.Empty:
-                if not _fail_games_of_dead_workers(workers, in_flight, tallies, log):
+                if not _fail_games_of_dead_workers(workers, held, tallies, log):
                     error = "every worker process died"
                     break
                 continue
-            if msg["type"] == "start":
-                in_flight[tuple(msg["job"])] = msg["pid"]
-            elif msg["type"] == "result":
+            if msg["type"] == "result":
                 played = PlayedGame.from_json(msg["record"])
-                in_flight.pop((msg["plan"], played.game), None)
+                held.pop(msg["worker"], None)
                 tallies[msg["plan"]].record(played, log)
                 if all(t.stopped for t in tallies):
                     break
@@ -482,28 +479,38 @@ def _run_pool(tallies, pending, parallel, log, threads) -> None:
                 error = f"game {msg['job'][1]} failed in a worker:\n{msg['error']}"
                 break
     finally:
-        _stop_workers(workers, jobs, grace_s=0.5 if in_flight or error else 10.0)
+        _stop_workers(workers, jobs, grace_s=0.5 if held or error else 10.0)
     if error:
         raise MatchError(error)
 
 
-def _fail_games_of_dead_workers(workers, in_flight: dict, tallies, log) -> bool:
-    """The games in flight on workers that died stay unplayed (logged, and failed in their tally);
+def _hand_out(todo: list, held: dict, workers, jobs, tallies) -> None:
+    """Give each idle live worker the next game still to play (games of stopped plans are dropped)."""
+    for i, w in enumerate(workers):
+        while i not in held and todo and w.is_alive():
+            plan, index = todo.pop(0)
+            if not tallies[plan].stopped:
+                jobs[i].put(_job(plan, tallies[plan].plan, index).to_json())
+                held[i] = (plan, index)
+
+
+def _fail_games_of_dead_workers(workers, held: dict, tallies, log) -> bool:
+    """The games held by workers that died stay unplayed (logged, and failed in their tally);
     False when no worker is left alive."""
-    alive = {w.pid for w in workers if w.is_alive()}
-    for job, pid in list(in_flight.items()):
-        if pid is not None and pid not in alive:
-            log(f"worker {pid} died during game {job[1]} of {tallies[job[0]].plan.a.name} vs "
-                f"{tallies[job[0]].plan.b.name}; that game stays unplayed (re-run to play it)")
-            tallies[job[0]].failed.append(job[1])
-            del in_flight[job]
-    return bool(alive)
+    for i, (plan, game) in list(held.items()):
+        if not workers[i].is_alive():
+            log(f"worker {workers[i].pid} died during game {game} of {tallies[plan].plan.a.name} vs "
+                f"{tallies[plan].plan.b.name}; that game stays unplayed (re-run to play it)")
+            tallies[plan].failed.append(game)
+            del held[i]
+    return any(w.is_alive() for w in workers)
 
 
 def _stop_workers(workers, jobs, grace_s: float) -> None:
-    """Ask every worker to stop; one still running after ``grace_s`` is terminated, then killed."""
-    for _ in workers:
-        jobs.put(None)
+    """Ask every worker to stop (``None`` on its queue); one still running after ``grace_s`` is
+    terminated, then killed."""
+    for q in jobs:
+        q.put(None)
     deadline = time.monotonic() + grace_s
     for w in workers:
         w.join(timeout=max(0.0, deadline - time.monotonic()))

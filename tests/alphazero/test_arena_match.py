@@ -248,9 +248,12 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.gnugo
-def test_a_worker_killed_mid_game_leaves_that_game_unplayed_and_a_rerun_plays_it(tmp_path):
-    """SIGKILL of a parallel match's worker while it plays: the match ends with the other worker's
-    game, the dead one's game is reported failed (not counted, not lost), and a re-run plays it."""
+@pytest.mark.parametrize("when", ["mid-game", "at-start"])
+def test_a_killed_worker_leaves_its_game_unplayed_and_a_rerun_plays_it(tmp_path, when):
+    """SIGKILL of a parallel match's worker while it plays (``mid-game``), or as soon as it exists,
+    before it could read its game or say anything (``at-start``): the match ends with the other
+    worker's game, the dead one's game is reported failed (not counted, not lost), and a re-run
+    plays it."""
     import multiprocessing
     import os
     import signal
@@ -268,8 +271,12 @@ def test_a_worker_killed_mid_game_leaves_that_game_unplayed_and_a_rerun_plays_it
     victim, deadline = None, time.monotonic() + 180
     while victim is None and time.monotonic() < deadline and runner.is_alive():
         # A worker with a GNU Go child is in its first game (the engine starts with the game).
-        victim = next((w for w in multiprocessing.active_children() if _children(w.pid)), None)
-        time.sleep(0.02)
+        workers = multiprocessing.active_children()
+        if when == "at-start":
+            victim = workers[0] if len(workers) == 2 else None
+        else:
+            victim = next((w for w in workers if _children(w.pid)), None)
+        time.sleep(0.002 if when == "at-start" else 0.02)
     assert victim is not None, "no worker started a game"
     os.kill(victim.pid, signal.SIGKILL)
     runner.join(timeout=300)

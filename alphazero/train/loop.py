@@ -573,10 +573,13 @@ class _Driver:
             if index not in self.balance.parked and not self.done():
                 self.submit_selfplay(index)
 
-    def tick(self) -> None:
-        if time.monotonic() - self.window.start < self.s.loop.display_interval_s:
+    def tick(self, final: bool = False) -> None:
+        """Every display interval (and once at the session's end, ``final``): the self-play
+        statistics of the window since the last tick to the metrics and the display."""
+        if not final and time.monotonic() - self.window.start < self.s.loop.display_interval_s:
             return
-        self.check_nodes()
+        if not final:
+            self.check_nodes()
         summary = self.window.summary()
         summary.update(generation=self.c.generation, positions_total=self.c.positions, games_total=self.c.games,
                        samples_trained=self.c.samples_trained, parked_actors=len(self.balance.parked),
@@ -604,6 +607,7 @@ class _Driver:
             self.drain_evaluations()
         if self.s.servers:
             self.log_server_stats()
+        self.tick(final=True)  # the last window's games, however short the session
         reason = self.s.stop.reason(self.elapsed_s())
         self.s.metrics.log("stop", {"reason": reason, "generation": self.c.generation})
         self.s.display.message(f"stopped ({reason}) at generation {self.c.generation}; run directory {self.s.run.root}")

@@ -44,6 +44,7 @@ import numpy as np
 from numba import njit, prange
 
 from go_engine import board as B
+from go_engine import coords
 from go_engine.compiled import parallel_twins, parallel_worth_it, row_kernel
 from go_engine.rules import Rules
 
@@ -103,7 +104,7 @@ def encode_legal_row_newest(s: B.BoardState, b: int, ko_rule: int, suicide_rule:
     to move, rules, komi) as they are too: for a caller whose ``out`` already holds them (the
     search, whose leaves at one depth below one root share those steps, the side to move, the
     rules and the komi). Every other element of ``out`` is written exactly once."""
-    W = int(np.sqrt(s.board.shape[1]) + 0.5)
+    W = coords.stride_of(s.board.shape[1])
     n = W - 2
     version, k = _layout(out.shape[0])
     _history_planes(s, b, out, k, min(k, history_steps), n, W)

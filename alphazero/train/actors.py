@@ -258,8 +258,12 @@ class LearnerActor:
 
     def publish(self, generation: int) -> dict:
         """Write checkpoint ``generation`` (EMA weights) and the learner state; return the weights
-        as numpy arrays for the self-play actors."""
+        as numpy arrays for the self-play actors. A learner restored from ``generation`` itself (Ray
+        retried this call after the learner died having written it) finds it on disk and only
+        returns its weights: rewriting it would name it its own parent."""
         weights = self.learner.publish_state_dict()
+        if generation == self.generation:
+            return {k: v.numpy() for k, v in weights.items()}
         parent = str(self.run.model_dir(self.generation)) if self.generation >= 0 else None
         meta = CheckpointMeta(
             network=self.config.network, input_planes=self.in_planes, feature_version=F.FEATURE_VERSION,

@@ -221,8 +221,10 @@ def test_training_lowers_the_aux_losses_and_reports_them():
 
 
 def test_training_with_the_outputs_weighted_zero_is_training_without_them():
-    """Step for step the same losses as a network without the outputs (same seed, same batches),
-    and the unweighted outputs' weights stay as initialised."""
+    """Step for step the same losses as a network without the outputs (same seed, same batches), to
+    float rounding: the global gradient norm also sums the extra outputs' zero gradients, in another
+    order, and came out one ulp apart on a CI run; any real pull of the outputs on the shared trunk
+    moves these numbers by far more than 1e-6. The unweighted outputs' weights stay as initialised."""
     plain, aux = learner(network_preset("tiny")), learner(AUX)
     start = {k: v.clone() for k, v in aux.model.state_dict().items() if "aux_" in k}
     batch = aux_batch()
@@ -230,7 +232,7 @@ def test_training_with_the_outputs_weighted_zero_is_training_without_them():
     for _ in range(5):
         a, b = plain.train_step(plain_batch), aux.train_step(batch)
         for key in ("loss/total", "loss/policy", "loss/value", "loss/ownership", "loss/score", "grad_norm"):
-            assert a[key] == b[key], key
+            assert a[key] == pytest.approx(b[key], rel=1e-6, abs=1e-9), key
     assert "loss/opponent_policy" not in a and "loss/opponent_policy" in b
     for k, v in start.items():
         assert torch.equal(aux.model.state_dict()[k], v), k

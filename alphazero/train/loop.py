@@ -254,11 +254,14 @@ def train(config: RunConfig | None, run_root: Path, resume: bool = False, addres
             abort_if_disk_full(e)
             raise
     finally:
-        _end_session(run, counters, metrics, display, session_start)
-        if owns_ray:
-            ray.shutdown()
-        else:
-            _release(held + (list(driver.evaluations.pending) if driver is not None else []))
+        try:
+            _end_session(run, counters, metrics, display, session_start)
+            if owns_ray:
+                ray.shutdown()
+            else:
+                _release(held + (list(driver.evaluations.pending) if driver is not None else []))
+        finally:
+            stop.uninstall()
     return 0
 
 

@@ -16,6 +16,7 @@ class StopRequest:
     def __init__(self) -> None:
         self.requested = False
         self.reason = ""
+        self._previous: dict = {}
 
     def install(self) -> None:
         def handler(signum, frame):
@@ -25,8 +26,14 @@ class StopRequest:
             self.reason = signal.Signals(signum).name
             print("\nstopping: draining actors and writing a checkpoint (Ctrl-C again to abort)", file=sys.stderr, flush=True)
 
-        signal.signal(signal.SIGINT, handler)
-        signal.signal(signal.SIGTERM, handler)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, handler)
+
+    def uninstall(self) -> None:
+        """Put back the handlers ``install`` replaced (``train`` called in-process, as the tests do)."""
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
 
 
 @dataclass(frozen=True)

@@ -177,21 +177,37 @@ def test_ray_node_removed_mid_run(tmp_path):
     worker = cluster.add_node(num_cpus=2)
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
-    try:
-        def remove_worker():
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline and 1 not in run.generations():
-                time.sleep(0.3)
-            cluster.remove_node(worker)
+    seen: dict = {}  # the newest generation when the node was gone, and when the stop was sent
 
-        threading.Thread(target=remove_worker, daemon=True).start()
-        target, result = _train_in_thread(config, root, address=cluster.address, max_generations=3)
+    def newest() -> int:
+        return max(run.generations(), default=-1)
+
+    def remove_worker_then_stop():
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and newest() < 1:
+            time.sleep(0.3)
+        cluster.remove_node(worker)
+        seen["removed"] = newest()
+        # The run must go on without the node: two more generations, then a clean stop (SIGTERM),
+        # sent at the deadline too so that a run that stalls fails here instead of hanging.
+        while time.monotonic() < deadline and newest() < seen["removed"] + 2:
+            time.sleep(0.3)
+        seen["stopped"] = newest()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    remover = threading.Thread(target=remove_worker_then_stop, daemon=True)
+    try:
+        remover.start()
+        target, result = _train_in_thread(config, root, address=cluster.address, max_generations=1000)
         target()
+        remover.join(timeout=60)
     finally:
         ray.shutdown()
         cluster.shutdown()
     assert "error" not in result, result.get("error")
-    assert max(run.generations()) == 3
+    assert not remover.is_alive() and "removed" in seen, seen
+    assert seen["stopped"] >= seen["removed"] + 2, seen  # it trained on after losing the node
+    assert max(run.generations()) >= seen["stopped"]
     ids = game_ids(run)
     assert len(ids) == len(set(ids))
 

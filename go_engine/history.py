@@ -45,10 +45,30 @@ def give_turn(state: B.BoardState, colour: int) -> None:
 Move = tuple[int, int]  # (colour, action); pass = n*n
 
 
-def setup_handicap(setup: Iterable[Move]) -> int:
-    """Black's handicap stones of ``setup``: its size when it is black stones only, else 0."""
+def setup_handicap(setup: Iterable[Move], extra_black: int = 0) -> int:
+    """Black's handicap stones of ``setup`` and ``extra_black`` black stones played as moves: their
+    number when the setup holds no white stone, else 0 (one stone is no handicap: the bonus is 0)."""
     colours = [c for c, _ in setup]
-    return handicap_stones(colours.count(B.BLACK), len(colours) - colours.count(B.BLACK))
+    return handicap_stones(colours.count(B.BLACK) + extra_black, len(colours) - colours.count(B.BLACK))
+
+
+def opening_black_moves(moves: list[Move], size: int) -> int:
+    """Black's stones played before White's first real move, the way KataGo's
+    ``assumeMultipleStartingBlackMovesAreHandicap`` counts them (GUIs that send handicap stones as
+    ``play B`` commands): a white pass between them is ignored; two non-black moves in a row mean
+    it was no handicap (0)."""
+    pass_action = size * size
+    count = 0
+    for k, (colour, action) in enumerate(moves):
+        if colour != B.BLACK:
+            if k + 1 < len(moves) and moves[k + 1][0] != B.BLACK:
+                return 0
+            if action == pass_action:
+                continue
+            break
+        if action != pass_action:
+            count += 1
+    return count
 
 
 class BoardHistory:
@@ -58,12 +78,16 @@ class BoardHistory:
     product that searches or encodes a game's position (GTP, analysis, the arena) sees the bonus.
 
     ``history`` is the feature history the state keeps (``BoardState.history``); ``move_cap`` the
-    moves after which the game is over (None: no cap of its own). Every change either completes or
+    moves after which the game is over (None: no cap of its own). ``opening_black_moves_are_handicap``
+    (KataGo's ``assumeMultipleStartingBlackMovesAreHandicap``, on for GTP and analysis, off for the
+    arena's referee whose handicap is always a setup): black moves that open the game count as
+    handicap stones (``opening_black_moves``), in the bonus and the final count alike. Every change either completes or
     raises ``IllegalMove`` and leaves the game exactly as it was.
     """
 
     def __init__(self, size: int, rules: Rules, history: int = 8, setup: Iterable[Move] = (),
-                 moves: Iterable[Move] = (), first_to_play: int = B.BLACK, move_cap: int | None = None) -> None:
+                 moves: Iterable[Move] = (), first_to_play: int = B.BLACK, move_cap: int | None = None,
+                 opening_black_moves_are_handicap: bool = False) -> None:
         coords.check_size(size)
         if move_cap is not None and move_cap < 0:
             raise ValueError(f"move_cap must be >= 0 or None, got {move_cap}")
@@ -71,6 +95,7 @@ class BoardHistory:
         self.rules = rules
         self.history = history
         self.move_cap = move_cap
+        self.opening_black_moves_are_handicap = opening_black_moves_are_handicap
         self.setup: list[Move] = list(setup)
         self.moves: list[Move] = list(moves)
         self.first_to_play = first_to_play
@@ -101,13 +126,17 @@ class BoardHistory:
                 raise IllegalMove(str(e)) from None
         else:
             state.to_play[0] = first
-        # White's compensation as the count applies it: komi plus the handicap bonus of the setup.
-        state.komi[0] = white_komi(self.rules, setup_handicap(setup))
         for k, (colour, action) in enumerate(moves):
             self._check_move(colour, action)
             if not self._apply(state, colour, action):
                 raise IllegalMove(f"illegal move: move {k + 1} ({coords.action_to_gtp(action, self.size)}) cannot be replayed")
+        # White's compensation as the count applies it: komi plus the handicap bonus.
+        state.komi[0] = white_komi(self.rules, self._handicap_of(setup, moves))
         return state
+
+    def _handicap_of(self, setup: list[Move], moves: list[Move]) -> int:
+        extra = opening_black_moves(moves, self.size) if self.opening_black_moves_are_handicap else 0
+        return setup_handicap(setup, extra)
 
     def _apply(self, state: B.BoardState, colour: int, action: int) -> bool:
         give_turn(state, colour)
@@ -150,8 +179,9 @@ class BoardHistory:
         return not self.setup and not self.moves and not np.isin(self.state.board[0], (B.BLACK, B.WHITE)).any()
 
     def handicap(self) -> int:
-        """Black's handicap stones: the setup when it is black stones only, else 0."""
-        return setup_handicap(self.setup)
+        """Black's handicap stones: the setup when it is black stones only, else 0, plus the black
+        moves that opened the game when ``opening_black_moves_are_handicap``."""
+        return self._handicap_of(self.setup, self.moves)
 
     def consecutive_passes(self) -> int:
         count = 0
@@ -188,6 +218,8 @@ class BoardHistory:
         if not self._apply(self.state, colour, action):
             raise IllegalMove(f"illegal move: the board refused {coords.action_to_gtp(action, self.size)}")
         self.moves.append((colour, action))
+        if self.opening_black_moves_are_handicap:  # an opening black move may change the bonus
+            self.state.komi[0] = white_komi(self.rules, self.handicap())
 
     def undo(self) -> None:
         """Take back the last move: the position, its superko set and the turn are replayed."""

@@ -74,8 +74,9 @@ def handicap_bonus_points(bonus: HandicapBonus | int, handicap: int) -> int:
 
 def handicap_stones(black: int, white: int) -> int:
     """Black's handicap stones of a setup of ``black`` black and ``white`` white stones: ``black``
-    when there is no white one, else 0 (KataGo's ``numHandicapStonesOnBoard``)."""
-    return black if white == 0 else 0
+    when there is no white one and more than one black, else 0 (KataGo's
+    ``numHandicapStonesOnBoard``: a single black stone is an even game's first move)."""
+    return black if white == 0 and black > 1 else 0
 
 
 def white_komi(rules: "Rules", handicap: int) -> float:

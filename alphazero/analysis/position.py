@@ -94,7 +94,8 @@ def build_positions(size: int, rules: Rules, history: int, setup: list[tuple[int
     An illegal move names its 0-based index in ``moves``."""
     first = first_player(initial_player, setup, moves)
     try:
-        game = BoardHistory(size, rules, history=history, setup=setup, first_to_play=first)
+        game = BoardHistory(size, rules, history=history, setup=setup, first_to_play=first,
+                            opening_black_moves_are_handicap=True)  # as KataGo's analysis engine
     except ValueError as e:  # IllegalMove included
         raise FieldError("initialStones", f"Illegal initial stones: {e}") from None
     wanted = set(turns)

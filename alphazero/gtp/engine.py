@@ -55,7 +55,7 @@ class GtpEngine:
         self.ponder_enabled = ponder
         self.ponder_due = False  # our move was just played: the opponent is thinking
         self.time_per_move = time_per_move  # seconds per move when the clock sets no limit
-        self.game = BoardHistory(size, rules)
+        self.game = self.new_game(size, rules)
         self.resign_threshold = resign_threshold
         self.clocks = {B.BLACK: Clock(), B.WHITE: Clock()}
         self.log = log or (lambda text: print(text, file=sys.stderr, flush=True))
@@ -64,6 +64,12 @@ class GtpEngine:
             name: partial(handler, self) for name, handler in HANDLERS.items()}
         self.streaming: dict[str, Callable[..., None]] = {
             name: partial(handler, self) for name, handler in STREAMING.items()}
+
+    @staticmethod
+    def new_game(size: int, rules: Rules, **position) -> BoardHistory:
+        """A game as GTP follows it: black moves that open it count as handicap stones, as KataGo's
+        ``assumeMultipleStartingBlackMovesAreHandicap`` (Lizzie sends handicap stones as moves)."""
+        return BoardHistory(size, rules, opening_black_moves_are_handicap=True, **position)
 
     @property
     def size(self) -> int:

@@ -112,3 +112,33 @@ def test_arena_players_see_the_bonus_of_a_handicap_game():
         assert 0 <= player.genmove(game, B.WHITE) <= n * n, player.name
         assert recorder.take() == {0.5 + 2}, player.name  # N-1 for 3 stones
     assert count_gives_white(game) == 2.5
+
+
+def test_handicap_stones_sent_as_black_moves_get_the_bonus_as_setup_stones_do():
+    """Lizzie (and other GUIs) send handicap stones as ``play B`` commands: the engine counts black
+    moves that open the game as handicap, as KataGo does, so the search and final_score agree with
+    the same stones placed by set_free_handicap."""
+    recorder = KomiRecorder(UniformEvaluator())
+    engine = GtpEngine(SearchPlayer(recorder, SearchConfig(), visits=16, history=8, seed=1), preset("chinese"),
+                       size=9, log=lambda text: None)
+    as_moves = session(engine, "komi 0.5\nplay b C3\nplay b G7\nplay b G3\ngenmove w\nfinal_score\n")
+    assert recorder.take() == {3.5} and engine.game.handicap() == 3
+    by_setup = session(engine, "clear_board\nset_free_handicap C3 G7 G3\ngenmove w\nfinal_score\n")
+    assert recorder.take() == {3.5}
+    assert as_moves[-1] == by_setup[-1] and as_moves[-1].startswith("= ")
+    # An even game (black's one stone, then white's move) keeps the komi alone.
+    session(engine, "clear_board\nplay b C3\nplay w G7\ngenmove b\n")
+    assert recorder.take() == {0.5} and engine.game.handicap() == 0
+
+
+def test_analysis_query_with_black_opening_moves_searches_with_the_bonus():
+    recorder = KomiRecorder(AreaScoreEvaluator(scale=4.0, with_aux=True))
+    results: list[dict] = []
+    engine = AnalysisEngine(recorder, 2, Defaults(visits=8, max_visits=100, history=2, perspective="BLACK"),
+                            results.append, rows=2)
+    engine.submit(json.dumps({"id": "q", "moves": [["B", "B2"], ["B", "D4"], ["W", "C3"]], "analyzeTurns": [2, 3],
+                              "rules": "chinese", "komi": 7.5, "boardXSize": 5, "boardYSize": 5}))
+    engine.close_input()
+    engine.run()
+    assert sorted(r["turnNumber"] for r in results if r.get("isDuringSearch") is False) == [2, 3], results
+    assert recorder.take() == {9.5}

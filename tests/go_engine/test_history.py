@@ -166,3 +166,55 @@ def test_suicide_and_rules_that_would_make_the_history_illegal():
     assert game.rules == allowed and len(game.moves) == 5
     game.set_komi(0.5)
     assert game.komi == 0.5 and float(game.state.komi[0]) == 0.5
+
+
+# ---- black moves that open the game as handicap stones (KataGo's assumeMultipleStartingBlackMovesAreHandicap)
+def _moves(*spec: str) -> list[tuple[int, int]]:
+    """``"B c3"`` / ``"W pass"`` -> (colour, action) on the 5x5 board."""
+    out = []
+    for item in spec:
+        colour, vertex = item.split()
+        out.append((B.BLACK if colour == "B" else B.WHITE, coords.gtp_to_action(vertex, N)))
+    return out
+
+
+@pytest.mark.parametrize("spec, handicap", [
+    (("B b2", "B d4", "B d2"), 3),                    # handicap sent as moves
+    (("B b2", "W pass", "B d4", "W pass", "B d2"), 3),  # with white passes between them
+    (("B b2", "B d4", "W c3", "B d2"), 2),            # a white move ends the count
+    (("B b2", "W c3", "B d4"), 0),                     # an even game: one stone is no handicap
+    (("B b2", "W pass", "W pass", "B d4"), 0),        # two white turns in a row: no handicap
+    (("B b2", "B pass", "B d4"), 2),                   # black's passes are not stones
+    (("W c3", "B b2", "B d4"), 0),                     # white moved first
+])
+def test_opening_black_moves_count_as_handicap_as_katago_counts_them(spec, handicap):
+    rules = preset("chinese").with_komi(0.5)
+    moves = _moves(*spec)
+    game = BoardHistory(N, rules, moves=moves, opening_black_moves_are_handicap=True)
+    assert game.handicap() == handicap
+    bonus = handicap if handicap >= 2 else 0
+    assert float(game.state.komi[0]) == 0.5 + bonus  # what the search and the komi plane read
+    # Move by move gives the same as the replay, and undo takes it back.
+    stepwise = BoardHistory(N, rules, opening_black_moves_are_handicap=True)
+    for colour, action in moves:
+        stepwise.play(colour, action)
+    assert stepwise.handicap() == handicap and float(stepwise.state.komi[0]) == 0.5 + bonus
+    stepwise.undo()
+    assert stepwise.handicap() == BoardHistory(N, rules, moves=moves[:-1], opening_black_moves_are_handicap=True).handicap()
+    # Off (the arena's referee), only setup stones count.
+    plain = BoardHistory(N, rules, moves=moves)
+    assert plain.handicap() == 0 and float(plain.state.komi[0]) == 0.5
+
+
+def test_opening_black_moves_add_to_black_setup_stones_and_follow_the_bonus_rule():
+    setup = [(B.BLACK, coords.gtp_to_action("b2", N)), (B.BLACK, coords.gtp_to_action("d4", N))]
+    moves = _moves("W pass", "B d2", "W c3")
+    for name, white_gets in (("chinese", 7.5 + 3), ("aga", 7.5 + 2), ("japanese", 7.5)):
+        game = BoardHistory(N, preset(name).with_komi(7.5), setup=setup, moves=moves, first_to_play=B.WHITE,
+                            opening_black_moves_are_handicap=True)
+        assert game.handicap() == 3 and float(game.state.komi[0]) == white_gets, name
+    # A white setup stone makes it a set-up position, not a handicap game.
+    white = setup + [(B.WHITE, coords.gtp_to_action("c4", N))]
+    game = BoardHistory(N, preset("chinese"), setup=white, moves=_moves("B d2", "B b4"),
+                        opening_black_moves_are_handicap=True)
+    assert game.handicap() == 0 and float(game.state.komi[0]) == game.rules.komi

@@ -29,7 +29,7 @@ def boardsize(engine: GtpEngine, args) -> str:
         coords.check_size(size)
     except (GtpError, ValueError):
         raise GtpError("unacceptable size") from None
-    engine.game = BoardHistory(size, engine.game.rules)
+    engine.game = engine.new_game(size, engine.game.rules)
     return ""
 
 
@@ -135,8 +135,8 @@ def loadsgf(engine: GtpEngine, args) -> str:
         position = sgf.moves_until(sgf.read_sgf(path), move_number)
         record = position.game
         setup = [(B.BLACK, a) for a in record.setup_black] + [(B.WHITE, a) for a in record.setup_white]
-        game = BoardHistory(record.size, replace(engine.game.rules, komi=record.komi),
-                            setup=setup, moves=record.moves, first_to_play=record.first_to_play())
+        game = engine.new_game(record.size, replace(engine.game.rules, komi=record.komi),
+                               setup=setup, moves=record.moves, first_to_play=record.first_to_play())
         game.give_turn(position.to_play)
     except GtpError:
         raise

@@ -56,6 +56,10 @@ class ActorFaults:
         log.warning("self-play actor %d failed: %s", index, str(error).splitlines()[0] if str(error) else type(error).__name__)
         self.metrics.log("fault", {"actor": index, "error": type(error).__name__, "generation": generation})
 
+    def forget(self, index: int) -> None:
+        """Actor ``index`` was replaced by a new one: its first report is no restart."""
+        self.incarnations.pop(index, None)
+
     def note_incarnation(self, index: int, incarnation: str, generation: int) -> None:
         """A new incarnation id means Ray restarted the actor (and retried its task transparently)."""
         previous = self.incarnations.get(index)

@@ -571,6 +571,7 @@ class _Driver:
     def check_nodes(self) -> None:
         """Replace the self-play actors of nodes that died (``NodeWatch``) and resubmit their tasks."""
         for index in self.nodes.replace_lost(self.c.generation):
+            self.faults.forget(index)  # the replacement is a new actor, not a restart of the old one
             for ref in [r for r, i in self.selfplay_pending.items() if i == index]:
                 del self.selfplay_pending[ref]  # its games in flight died with the node
             if index not in self.balance.parked and not self.done():

@@ -113,5 +113,14 @@ def test_node_with_a_pinned_selfplay_actor_removed_mid_run(tmp_path):
     later = {i.split("-")[1] for i in set(ids) - seen["ids_before"] if i.startswith(f"w{index}-")}
     assert later - first, f"actor {index} delivered no game after its node was removed ({first} -> {later})"
     records = read_metrics(run.metrics_path)
-    replaced = [r for r in records if r["kind"] == "fault" and r.get("actor") == index]
-    assert replaced, "the loss of the actor was not reported"
+    faults = [r for r in records if r["kind"] == "fault" and r.get("actor") == index]
+    assert faults, "the loss of the actor was not reported"
+    # The driver saw the node go (not only a failed task) and named it; no other actor was touched.
+    lost = [r for r in faults if r["error"] == "node lost"]
+    assert [r["node"] for r in lost] == [worker.node_id], faults
+    assert lost[0]["generation"] >= 1 and isinstance(lost[0]["pinned"], bool), lost
+    # Its replacement is a new actor: its first games are not reported as a restart by Ray.
+    assert "actor restarted" not in [r["error"] for r in faults], faults
+    others = [r for r in records if r["kind"] == "fault" and r.get("actor") != index]
+    assert not others, f"faults of actors that were not on the removed node: {others}"
+    print(f"actor {index} on the removed node: faults {[(r['error'], r['generation']) for r in faults]}")

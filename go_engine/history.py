@@ -78,11 +78,12 @@ class BoardHistory:
     product that searches or encodes a game's position (GTP, analysis, the arena) sees the bonus.
 
     ``history`` is the feature history the state keeps (``BoardState.history``); ``move_cap`` the
-    moves after which the game is over (None: no cap of its own). ``opening_black_moves_are_handicap``
-    (KataGo's ``assumeMultipleStartingBlackMovesAreHandicap``, on for GTP and analysis, off for the
-    arena's referee whose handicap is always a setup): black moves that open the game count as
-    handicap stones (``opening_black_moves``), in the bonus and the final count alike. Every change either completes or
-    raises ``IllegalMove`` and leaves the game exactly as it was.
+    moves after which the game is over (None: no cap of its own). With
+    ``opening_black_moves_are_handicap`` (KataGo's ``assumeMultipleStartingBlackMovesAreHandicap``:
+    on for GTP and analysis, off for the arena's referee, whose handicap is always a setup) the
+    black moves that open the game count as handicap stones (``opening_black_moves``), in the bonus
+    and the final count alike. Every change either completes or raises ``IllegalMove`` and leaves
+    the game exactly as it was.
     """
 
     def __init__(self, size: int, rules: Rules, history: int = 8, setup: Iterable[Move] = (),
@@ -130,9 +131,12 @@ class BoardHistory:
             self._check_move(colour, action)
             if not self._apply(state, colour, action):
                 raise IllegalMove(f"illegal move: move {k + 1} ({coords.action_to_gtp(action, self.size)}) cannot be replayed")
-        # White's compensation as the count applies it: komi plus the handicap bonus.
-        state.komi[0] = white_komi(self.rules, self._handicap_of(setup, moves))
+        self._set_komi(state, setup, moves)
         return state
+
+    def _set_komi(self, state: B.BoardState, setup: list[Move], moves: list[Move]) -> None:
+        """White's compensation as the count applies it: komi plus the handicap bonus."""
+        state.komi[0] = white_komi(self.rules, self._handicap_of(setup, moves))
 
     def _handicap_of(self, setup: list[Move], moves: list[Move]) -> int:
         extra = opening_black_moves(moves, self.size) if self.opening_black_moves_are_handicap else 0
@@ -219,7 +223,7 @@ class BoardHistory:
             raise IllegalMove(f"illegal move: the board refused {coords.action_to_gtp(action, self.size)}")
         self.moves.append((colour, action))
         if self.opening_black_moves_are_handicap:  # an opening black move may change the bonus
-            self.state.komi[0] = white_komi(self.rules, self.handicap())
+            self._set_komi(self.state, self.setup, self.moves)
 
     def undo(self) -> None:
         """Take back the last move: the position, its superko set and the turn are replayed."""
